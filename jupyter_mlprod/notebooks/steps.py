@@ -1,0 +1,112 @@
+"""A step is a notebook whose metadata carries `mlprod`: name, inputs, outputs, after, timeout,
+retries. This module parses and validates that block; it never touches the store."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path, PurePosixPath
+
+from ..errors import InvalidInput
+
+STEP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+_KNOWN_KEYS = {"step", "inputs", "outputs", "after", "timeout", "retries"}
+
+
+@dataclasses.dataclass(frozen=True)
+class StepSpec:
+    name: str
+    path: str  # project-relative POSIX path of the notebook
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    timeout: int | None = None
+    retries: int = 0
+
+    def metadata(self) -> dict:
+        data: dict = {"step": self.name, "inputs": list(self.inputs), "outputs": list(self.outputs)}
+        if self.after:
+            data["after"] = list(self.after)
+        if self.timeout is not None:
+            data["timeout"] = self.timeout
+        data["retries"] = self.retries
+        return data
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "path": self.path, "inputs": list(self.inputs),
+                "outputs": list(self.outputs), "after": list(self.after),
+                "timeout": self.timeout, "retries": self.retries}
+
+
+def validate_project_path(value: str, *, field: str, allow_glob: bool = True) -> str:
+    """Normalise a project-relative path; refuse absolute paths and escapes with `..`."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{field} must be a non-empty project-relative path", field=field)
+    text = value.strip().replace("\\", "/")
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+        raise InvalidInput(f"{field}: {value!r} is absolute; use a path relative to the project",
+                           field=field, code="path_outside_project")
+    parts = PurePosixPath(text).parts
+    if ".." in parts:
+        raise InvalidInput(f"{field}: {value!r} points outside the project", field=field,
+                           code="path_outside_project")
+    if not allow_glob and any(ch in text for ch in "*?["):
+        raise InvalidInput(f"{field}: {value!r} cannot be a glob", field=field)
+    return str(PurePosixPath(*parts)) if parts else text
+
+
+def parse_step(raw: object, path: str, *, field_prefix: str = "") -> StepSpec:
+    """Validate a `metadata.mlprod` block (or a REST body) into a StepSpec."""
+    where = field_prefix or f"{path}: metadata.mlprod"
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where} must be an object", field=field_prefix or "mlprod")
+    unknown = set(raw) - _KNOWN_KEYS - {"name"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"{where}: unknown field {name!r} (allowed: "
+                           f"{', '.join(sorted(_KNOWN_KEYS))})", field=_f(field_prefix, name))
+    name = raw.get("step", raw.get("name"))
+    if not isinstance(name, str) or not STEP_NAME.match(name):
+        raise InvalidInput(f"{where}: step name {name!r} must start with a letter or _ and use only "
+                           "letters, digits, _ and - (max 64)", field=_f(field_prefix, "name"))
+    lists = {}
+    for key in ("inputs", "outputs", "after"):
+        value = raw.get(key) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise InvalidInput(f"{where}: {key} must be a list", field=_f(field_prefix, key))
+        if key == "after":
+            for item in value:
+                if not isinstance(item, str) or not STEP_NAME.match(item):
+                    raise InvalidInput(f"{where}: after names an invalid step {item!r}",
+                                       field=_f(field_prefix, key))
+            lists[key] = tuple(dict.fromkeys(value))
+        else:
+            lists[key] = tuple(dict.fromkeys(
+                validate_project_path(v, field=_f(field_prefix, key)) for v in value))
+    timeout = raw.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
+        raise InvalidInput(f"{where}: timeout must be a positive whole number of seconds",
+                           field=_f(field_prefix, "timeout"))
+    retries = raw.get("retries", 0) or 0
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        raise InvalidInput(f"{where}: retries must be a whole number from 0 to 10",
+                           field=_f(field_prefix, "retries"))
+    return StepSpec(name=name, path=path, inputs=lists["inputs"], outputs=lists["outputs"],
+                    after=lists["after"], timeout=timeout, retries=retries)
+
+
+def relative_notebook_path(root: Path, value: str) -> tuple[str, Path]:
+    """Resolve a notebook path given by a user; refuse anything outside the project."""
+    rel = validate_project_path(value, field="path", allow_glob=False)
+    absolute = (root / rel).resolve()
+    if root not in absolute.parents and absolute != root:
+        raise InvalidInput(f"path {value!r} points outside the project", field="path",
+                           code="path_outside_project")
+    if absolute.suffix != ".ipynb":
+        raise InvalidInput(f"path {value!r} is not a notebook (.ipynb)", field="path")
+    return rel, absolute
+
+
+def _f(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix and prefix != key else key

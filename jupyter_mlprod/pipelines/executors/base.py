@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from concurrent.futures import Future
+from typing import Callable, Protocol
+
+from ...errors import InvalidInput
+
+
+@dataclasses.dataclass(frozen=True)
+class StepJob:
+    """Everything a worker needs to execute one step; plain data so it pickles to any process."""
+
+    run_id: int
+    step: str
+    notebook: str        # absolute path of the source notebook
+    output: str          # absolute path of the executed notebook to write
+    log: str             # absolute path of the step's log (kernel stdout/stderr)
+    progress: str        # absolute path of a small JSON file the worker rewrites per cell
+    cancel_flag: str     # absolute path whose existence asks the worker to stop the kernel
+    cwd: str
+    parameters: dict
+    kernel_name: str
+    timeout: int
+    attempt: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    status: str          # succeeded | failed | timeout | cancelled
+    started_at: float    # epoch seconds
+    finished_at: float
+    cell_count: int | None = None
+    error: dict | None = None   # {"cell_index", "ename", "evalue"}
+
+
+class Executor(Protocol):
+    name: str
+
+    def submit(self, job: StepJob) -> Future: ...
+
+    def shutdown(self) -> None: ...
+
+
+_REGISTRY: dict[str, str | Callable[..., Executor]] = {
+    "local": "jupyter_mlprod.pipelines.executors.local:LocalExecutor",
+    "dask": "jupyter_mlprod.pipelines.executors.dask:DaskExecutor",
+}
+
+
+def register_executor(name: str, factory: str | Callable[..., Executor]) -> None:
+    _REGISTRY[name] = factory
+
+
+def create_executor(name: str, settings) -> Executor:
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise InvalidInput(f"unknown executor {name!r} (choose one of: {', '.join(sorted(_REGISTRY))})",
+                           field="executor")
+    if isinstance(factory, str):
+        module, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attr)
+    return factory(settings)

@@ -1,0 +1,120 @@
+"""The function a worker process runs for one step: papermill with a real kernel, plus a
+watchdog that kills the kernel on the step's timeout or a cancel request."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from .base import StepJob, StepResult
+
+_POLL = 0.2
+
+
+def execute_step(job: StepJob) -> StepResult:
+    import papermill
+    from jupyter_client.manager import KernelManager
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.time()
+    Path(job.output).parent.mkdir(parents=True, exist_ok=True)
+    km = KernelManager(kernel_name=job.kernel_name)
+    stop_reason: list[str] = []
+    done = threading.Event()
+    cell_count = [None]
+
+    def watchdog() -> None:
+        deadline = time.monotonic() + job.timeout
+        while not done.wait(_POLL):
+            reason = "timeout" if time.monotonic() > deadline else (
+                "cancelled" if os.path.exists(job.cancel_flag) else None)
+            if reason:
+                stop_reason.append(reason)
+                _kill_kernel(km)
+                return
+
+    def on_cell_start(cell, cell_index, **_):
+        nb_cells = cell_count[0]
+        _write_progress(job.progress, {"cell": cell_index, "count": nb_cells})
+
+    def on_notebook_start(notebook, **_):
+        cell_count[0] = len(notebook.cells)
+        _write_progress(job.progress, {"cell": None, "count": cell_count[0]})
+
+    guard = threading.Thread(target=watchdog, name=f"mlprod-watchdog-{job.step}", daemon=True)
+    guard.start()
+    error = None
+    status = "succeeded"
+    with open(job.log, "a", encoding="utf-8", buffering=1) as log:
+        log.write(f"--- attempt {job.attempt} of step {job.step} (run {job.run_id}) ---\n")
+        try:
+            # Started here rather than by papermill so the kernel's own stderr lands in the log.
+            km.start_kernel(cwd=job.cwd, stdout=log, stderr=log)
+            papermill.execute_notebook(
+                job.notebook, job.output, parameters=job.parameters or None,
+                kernel_name=job.kernel_name, cwd=job.cwd, progress_bar=False, log_output=True,
+                stdout_file=log, stderr_file=log, km=km,
+                on_notebook_start=on_notebook_start, on_cell_start=on_cell_start)
+        except PapermillExecutionError as exc:
+            status = "failed"
+            error = {"cell_index": _source_index(job.output, exc.cell_index),
+                     "ename": exc.ename, "evalue": exc.evalue}
+        except BaseException as exc:  # dead kernel, kernel start failure, I/O error
+            status = "failed"
+            error = {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+        finally:
+            done.set()
+            _shutdown(km)
+        if stop_reason:
+            status = stop_reason[0]
+            error = {"cell_index": None, "ename": "TimeoutError" if status == "timeout" else "Cancelled",
+                     "evalue": (f"step ran longer than its timeout of {job.timeout} s; the kernel "
+                                "was killed") if status == "timeout" else "the run was cancelled"}
+        log.write(f"--- {status} ---\n")
+    return StepResult(status=status, started_at=started, finished_at=time.time(),
+                      cell_count=cell_count[0], error=error)
+
+
+def _write_progress(path: str, data: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+
+
+def _kill_kernel(km) -> None:
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _shutdown(km) -> None:
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    except Exception:  # the kernel may already be gone (killed by the watchdog)
+        _kill_kernel(km)
+    try:
+        km.cleanup_resources()
+    except Exception:
+        pass
+
+
+def _source_index(output_path: str, output_index: int | None) -> int | None:
+    """Papermill inserts an `injected-parameters` cell; report the index in the user's notebook."""
+    if output_index is None:
+        return None
+    try:
+        cells = json.loads(Path(output_path).read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return output_index
+    injected = sum(1 for cell in cells[:output_index]
+                   if "injected-parameters" in (cell.get("metadata", {}).get("tags") or []))
+    return output_index - injected

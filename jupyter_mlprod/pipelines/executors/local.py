@@ -1,0 +1,48 @@
+"""The default executor: a pool of warm worker processes on this machine."""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from .base import StepJob
+from .job import execute_step
+
+
+def _warm() -> None:
+    import papermill  # noqa: F401  (import once per worker, not once per step)
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, settings):
+        self.max_workers = settings.parallelism
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # forkserver: safe to start from a threaded server, and forks are cheap after
+                # the server has imported papermill once.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["jupyter_mlprod.pipelines.executors.job", "papermill"])
+                self._pool = ProcessPoolExecutor(self.max_workers, mp_context=context,
+                                                 initializer=_warm)
+            return self._pool
+
+    def submit(self, job: StepJob) -> Future:
+        try:
+            return self._get_pool().submit(execute_step, job)
+        except BrokenProcessPool:
+            with self._lock:
+                self._pool = None  # a worker died hard (OOM kill); start afresh
+            return self._get_pool().submit(execute_step, job)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None

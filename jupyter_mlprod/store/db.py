@@ -1,0 +1,87 @@
+"""Engine creation and schema migration. SQLite file by default, any SQLAlchemy URL by config."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from ..errors import InvalidInput, Unavailable
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0001_runs"
+_VERSION_TABLE = "mlprod_alembic_version"
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def create_store_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidInput(f"store url {url!r} is not a valid SQLAlchemy URL: {exc}",
+                           field="store_url") from None
+    kwargs: dict = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Several threads (run workers, handlers) and processes (CLI + server) share the file.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise InvalidInput(f"store url {url!r} cannot be used: {exc}", field="store_url") from None
+    if parsed.get_backend_name() == "sqlite":
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the run writer
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to HEAD. Checking costs one query; Alembic is imported only when needed."""
+    key = str(engine.url)
+    if key in _migrated:
+        return
+    with _migrate_lock:
+        if key in _migrated:
+            return
+        try:
+            with engine.connect() as conn:
+                current = _current_revision(conn)
+                if current != HEAD:
+                    _upgrade(conn)
+                    conn.commit()
+        except OperationalError as exc:
+            raise Unavailable(f"cannot reach the store at {engine.url.render_as_string()}: "
+                              f"{exc.orig}", field="store_url") from None
+        _migrated.add(key)
+
+
+def _current_revision(conn) -> str | None:
+    if not sa.inspect(conn).has_table(_VERSION_TABLE):
+        return None
+    return conn.execute(sa.text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalar()
+
+
+def _upgrade(conn) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    if conn.dialect.name == "postgresql":
+        # Two processes opening a fresh database at once must not both create the tables.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))
+        if _current_revision(conn) == HEAD:
+            return
+    command.upgrade(config, "head")
