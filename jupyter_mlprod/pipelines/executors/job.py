@@ -52,7 +52,9 @@ def execute_step(job: StepJob) -> StepResult:
         log.write(f"--- attempt {job.attempt} of step {job.step} (run {job.run_id}) ---\n")
         try:
             # Started here rather than by papermill so the kernel's own stderr lands in the log.
-            km.start_kernel(cwd=job.cwd, stdout=log, stderr=log)
+            # MLPROD_STEP_RUN lets `%mlprod run` inside a step refuse to recurse.
+            env = dict(os.environ, MLPROD_STEP_RUN=f"{job.run_id}:{job.step}")
+            km.start_kernel(cwd=job.cwd, stdout=log, stderr=log, env=env)
             papermill.execute_notebook(
                 job.notebook, job.output, parameters=job.parameters or None,
                 kernel_name=job.kernel_name, cwd=job.cwd, progress_bar=False, log_output=True,
@@ -73,6 +75,9 @@ def execute_step(job: StepJob) -> StepResult:
             error = {"cell_index": None, "ename": "TimeoutError" if status == "timeout" else "Cancelled",
                      "evalue": (f"step ran longer than its timeout of {job.timeout} s; the kernel "
                                 "was killed") if status == "timeout" else "the run was cancelled"}
+        if error:
+            where = f"cell {error['cell_index']}: " if error.get("cell_index") is not None else ""
+            log.write(f"{where}{error['ename']}: {error['evalue']}\n")
         log.write(f"--- {status} ---\n")
     return StepResult(status=status, started_at=started, finished_at=time.time(),
                       cell_count=cell_count[0], error=error)

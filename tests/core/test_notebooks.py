@@ -1,0 +1,70 @@
+"""Step specs and typed parameters read from notebooks."""
+import json
+
+import pytest
+
+from jupyter_mlprod.errors import InvalidInput
+from jupyter_mlprod.notebooks import ParameterSpec, coerce_value, infer_parameters, parse_step
+from jupyter_mlprod.notebooks.reader import read_notebook
+
+
+def _nb(source, tags=("parameters",)):
+    return {"cells": [{"cell_type": "code", "source": source, "metadata": {"tags": list(tags)}}]}
+
+
+def test_parameters_inferred_with_types_defaults_and_help():
+    specs = infer_parameters(_nb("n_rows = 2000  # rows to make\nC: float = 1.0\nname = 'a'\n"
+                                 "flag = True\nitems = [1, 2]\ncomputed = len('x')\nnothing = None\n"))
+    assert [(s.name, s.type, s.default) for s in specs] == [
+        ("n_rows", "int", 2000), ("C", "float", 1.0), ("name", "str", "a"), ("flag", "bool", True),
+        ("items", "list", [1, 2]), ("nothing", "none", None)]
+    assert specs[0].help == "rows to make"
+
+
+def test_no_parameters_cell_means_no_parameters():
+    assert infer_parameters(_nb("x = 1", tags=())) == []
+
+
+@pytest.mark.parametrize("kind,text,expected", [
+    ("int", "7", 7), ("float", "0.5", 0.5), ("float", "3", 3.0), ("bool", "yes", True),
+    ("bool", "false", False), ("str", "007", "007"), ("list", "[1, 2]", [1, 2]),
+    ("dict", '{"a": 1}', {"a": 1})])
+def test_cli_text_is_coerced_to_the_declared_type(kind, text, expected):
+    value = coerce_value(ParameterSpec("p", kind, None), text, field="parameters.p", from_text=True)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("kind,value,from_text", [
+    ("int", "many", True), ("int", 1.5, False), ("int", True, False), ("float", "x", True),
+    ("bool", "maybe", True), ("bool", 1, False), ("str", 5, False), ("list", "{", True)])
+def test_wrong_types_are_refused_naming_the_parameter(kind, value, from_text):
+    with pytest.raises(InvalidInput) as info:
+        coerce_value(ParameterSpec("p", kind, None), value, field="parameters.train.p",
+                     from_text=from_text)
+    assert info.value.field == "parameters.train.p"
+    assert "parameters.train.p" in info.value.message
+
+
+def test_step_metadata_is_validated():
+    spec = parse_step({"step": "train", "inputs": ["data/a.csv"], "outputs": "models/m.joblib",
+                       "after": ["prep"], "timeout": 60, "retries": 2}, "train.ipynb")
+    assert spec.outputs == ("models/m.joblib",) and spec.after == ("prep",) and spec.retries == 2
+    for bad, field in [({"step": "1bad"}, "name"), ({"step": "a", "timeout": 0}, "timeout"),
+                       ({"step": "a", "retries": 99}, "retries"),
+                       ({"step": "a", "inputs": ["../secret"]}, "inputs"),
+                       ({"step": "a", "outputs": ["/etc/passwd"]}, "outputs"),
+                       ({"step": "a", "colour": "red"}, "colour")]:
+        with pytest.raises(InvalidInput) as info:
+            parse_step(bad, "a.ipynb")
+        assert info.value.field == field, bad
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"metadata": {}}),
+                                     json.dumps({"cells": [{}], "nbformat": 4}),
+                                     json.dumps({"cells": [], "nbformat": 3})])
+def test_malformed_notebooks_are_named(tmp_path, content):
+    path = tmp_path / "broken.ipynb"
+    path.write_text(content)
+    with pytest.raises(InvalidInput) as info:
+        read_notebook(path, "broken.ipynb")
+    assert "broken.ipynb" in info.value.message and info.value.code == "malformed_notebook"
