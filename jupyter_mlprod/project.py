@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from pathlib import Path
 
 from .clock import SYSTEM_CLOCK, Clock
@@ -29,6 +30,25 @@ class Project:
         self._tag_lock = threading.Lock()
         self.runs = RunService(self.settings, self.repo, self.pipeline,
                                lambda: create_executor(self.settings.executor, self.settings), clock)
+
+    # -- capability services (imported lazily: a CLI call pays only for what it uses) -----
+    @cached_property
+    def scenarios(self):
+        from .scheduling import ScenarioService
+
+        return ScenarioService(self)
+
+    @cached_property
+    def bundles(self):
+        from .bundles import BundleService
+
+        return BundleService(self)
+
+    @cached_property
+    def endpoints(self):
+        from .serving import EndpointService
+
+        return EndpointService(self)
 
     # -- pipeline -------------------------------------------------------------------------
     def pipeline(self) -> Pipeline:

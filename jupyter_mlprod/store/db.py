@@ -11,7 +11,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from ..errors import InvalidInput, Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0001_runs"
+# Revisions are named NNNN_<what>.py with revision id == file stem, in one linear chain.
+HEAD = max(p.stem for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 _VERSION_TABLE = "mlprod_alembic_version"
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()

@@ -1,0 +1,72 @@
+"""The one table mapping the error tree to HTTP statuses, and the one JSON error shape.
+
+Every error response of the REST API is `{"error": {"code", "message", "field"[, "details"]}}`
+(the `Error` schema of openapi.yaml), whatever raised it: the domain (an `MlprodError`),
+tornado / jupyter_server (an `HTTPError`, e.g. 403 without a token) or a bug (500 with an id).
+"""
+from __future__ import annotations
+
+import uuid
+from http.client import responses
+
+from tornado.web import HTTPError
+
+from ..errors import Conflict, InvalidInput, MlprodError, NotFound, Unavailable
+
+# Most specific first; `status_for` walks the exception's MRO so subclasses map like their base.
+STATUS: dict[type[MlprodError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Unavailable: 503,
+    MlprodError: 400,  # a bare MlprodError is still something the caller can act on
+}
+
+# Codes for errors raised by the HTTP layer itself rather than by the domain.
+_HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 503: "unavailable"}
+
+
+def status_for(exc: MlprodError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_body(code: str, message: str, field: str | None = None, details: dict | None = None
+               ) -> dict:
+    error = {"code": code, "message": message, "field": field}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def new_error_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def response_for(exc: BaseException | None, status: int, error_id: str | None = None
+                 ) -> tuple[int, dict]:
+    """(status, body) for any exception that reached the handler's error path."""
+    if isinstance(exc, MlprodError):
+        return status_for(exc), {"error": exc.to_dict()}
+    if isinstance(exc, HTTPError) or exc is None:
+        code = getattr(exc, "status_code", status)
+        message = (getattr(exc, "log_message", None) or getattr(exc, "reason", None)
+                   or responses.get(code, "HTTP error"))
+        if exc is not None and exc.args and "%" in message:
+            try:
+                message = message % exc.args
+            except (TypeError, ValueError):
+                pass
+        if code == 403 and message == responses[403]:
+            message = "Forbidden: send the Jupyter token (Authorization: token ...) and, " \
+                      "for cookie sessions, the _xsrf token"
+        if code >= 500:
+            return code, error_body("internal", f"internal error (id {error_id}); "
+                                    "see the Jupyter server log", details={"error_id": error_id}
+                                    if error_id else None)
+        return code, error_body(_HTTP_CODES.get(code, "http_error"), message)
+    return 500, error_body("internal", f"internal error (id {error_id}); see the Jupyter server "
+                           "log", details={"error_id": error_id} if error_id else None)
