@@ -89,7 +89,7 @@ class Project:
             for info in others:
                 if info.step and info.step.name == spec.name:
                     raise InvalidInput(f"step name {spec.name!r} is already used by {info.path}",
-                                       field="name", code="duplicate_step")
+                                       field="step.name", code="duplicate_step")
             before = Pipeline(self.root, others)
             after = Pipeline(self.root, others + [_with_step(self.notebooks.info(absolute), spec)])
             old = {(p.code, p.message) for p in before.problems}
@@ -151,6 +151,10 @@ class Project:
         body, _ = HTMLExporter(template_name="lab").from_notebook_node(
             nbformat.read(str(path), as_version=4))
         return "text/html", body
+
+    def step_output_path(self, run_id: int, step: str) -> Path:
+        """Where the executed notebook of a step run is on disk (NotFound if it did not run)."""
+        return self._step_file(run_id, step, ".ipynb")
 
     def step_log(self, run_id: int, step: str) -> str:
         return self._step_file(run_id, step, ".log").read_text(encoding="utf-8", errors="replace")

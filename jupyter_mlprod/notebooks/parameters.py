@@ -68,8 +68,8 @@ def _parse_parameters_cell(source: str) -> list[ParameterSpec]:
 def coerce_value(spec: ParameterSpec, value: object, *, field: str, from_text: bool) -> object:
     """Coerce `value` to the spec's type or raise InvalidInput naming `field`."""
     def refuse(reason: str = ""):
-        shown = value if from_text else json.dumps(value)
-        raise InvalidInput(f"parameter {field} must be {_article(spec.type)}, got {shown!r}{reason}",
+        shown = repr(value) if from_text else json.dumps(value)
+        raise InvalidInput(f"parameter {field} must be {_article(spec.type)}, got {shown}{reason}",
                            field=field, code="invalid_parameter")
 
     kind = spec.type

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 
 
 def read_notebook(path: Path, display: str | None = None) -> dict:
@@ -16,7 +16,7 @@ def read_notebook(path: Path, display: str | None = None) -> dict:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InvalidInput(f"notebook {display} does not exist", field="path") from None
+        raise NotFound(f"notebook {display} does not exist", field="path") from None
     try:
         nb = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -148,12 +148,12 @@ class Pipeline:
         if self.problems:
             raise self.problems[0].error()
 
-    def step(self, name: str) -> StepSpec:
+    def step(self, name: str, field: str = "steps") -> StepSpec:
         try:
             return self.steps[name]
         except KeyError:
             known = ", ".join(sorted(self.steps)) or "none"
-            raise NotFound(f"unknown step {name!r} (steps: {known})", field="steps",
+            raise NotFound(f"unknown step {name!r} (steps: {known})", field=field,
                            code="unknown_step") from None
 
     def topological(self, names: set[str] | None = None) -> list[str]:
@@ -185,7 +185,7 @@ class Pipeline:
         if steps and from_step:
             raise InvalidInput("give either steps or from, not both", field="from")
         if from_step:
-            self.step(from_step)
+            self.step(from_step, field="from")
             return self.descendants(from_step)
         if steps:
             for name in steps:

@@ -47,7 +47,8 @@ class RunService:
     def start(self, *, steps: list[str] | None = None, from_step: str | None = None,
               parameters: dict | None = None, force: bool = False, trigger: str = "api",
               from_text: bool = False, wait: bool = False, resumed_from: int | None = None,
-              on_update: Callable[[int], None] | None = None) -> dict:
+              on_update: Callable[[int], None] | None = None,
+              scenario_id: int | None = None) -> dict:
         """Validate everything, record the run, then execute it (in this thread when `wait`)."""
         if steps is not None and (not isinstance(steps, list) or
                                   not all(isinstance(s, str) for s in steps)):
@@ -56,6 +57,7 @@ class RunService:
             raise InvalidInput("from must be a step name", field="from")
         if not isinstance(force, bool):
             raise InvalidInput("force must be true or false", field="force")
+        executor = self.executor  # an unknown or unreachable executor fails before a run is recorded
         pipeline = self.load_pipeline()
         pipeline.require_valid()
         selected = pipeline.select(steps, from_step)
@@ -77,12 +79,13 @@ class RunService:
         run_id = self.repo.create_run(
             dict(status="queued", trigger=trigger, created_by=_user(), created_at=now,
                  parameters=given, selection={"steps": steps, "from": from_step}, force=force,
-                 resumed_from=resumed_from, owner=OWNER, heartbeat_at=now),
+                 resumed_from=resumed_from, owner=OWNER, heartbeat_at=now,
+                 scenario_id=scenario_id),
             [dict(step=name, path=pipeline.steps[name].path, position=i, status="pending",
                   attempt=0, parameters=step_plans[name].effective)
              for i, name in enumerate(order)])
         execution = RunExecution(run_id=run_id, plan=plan, pipeline=pipeline, repo=self.repo,
-                                 executor=self.executor, hasher=self.hasher,
+                                 executor=executor, hasher=self.hasher,
                                  settings=self.settings, clock=self.clock, on_update=on_update)
         if wait:
             execution.run()
@@ -202,9 +205,12 @@ def _applicable(parameters: dict, pipeline: Pipeline, steps: list[str]) -> dict:
 
 def _run_id(value) -> int:
     try:
-        return int(value)
+        run_id = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"run id must be a number, got {value!r}", field="run") from None
+    if not 0 < run_id < 2**31:  # ids are positive INTEGERs; larger ones overflow the driver
+        raise NotFound(f"run {value} does not exist", field="run")
+    return run_id
 
 
 def _pid_alive(pid: int) -> bool:

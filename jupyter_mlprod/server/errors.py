@@ -48,25 +48,26 @@ def new_error_id() -> str:
 
 def response_for(exc: BaseException | None, status: int, error_id: str | None = None
                  ) -> tuple[int, dict]:
-    """(status, body) for any exception that reached the handler's error path."""
+    """(status, body) for whatever reached the handler's error path: the domain's errors by
+    the table, HTTP-layer errors with their own status, anything else as a 500 whose message
+    carries only the id under which the traceback was logged."""
     if isinstance(exc, MlprodError):
         return status_for(exc), {"error": exc.to_dict()}
-    if isinstance(exc, HTTPError) or exc is None:
-        code = getattr(exc, "status_code", status)
-        message = (getattr(exc, "log_message", None) or getattr(exc, "reason", None)
-                   or responses.get(code, "HTTP error"))
-        if exc is not None and exc.args and "%" in message:
-            try:
-                message = message % exc.args
-            except (TypeError, ValueError):
-                pass
-        if code == 403 and message == responses[403]:
-            message = "Forbidden: send the Jupyter token (Authorization: token ...) and, " \
-                      "for cookie sessions, the _xsrf token"
-        if code >= 500:
-            return code, error_body("internal", f"internal error (id {error_id}); "
-                                    "see the Jupyter server log", details={"error_id": error_id}
-                                    if error_id else None)
-        return code, error_body(_HTTP_CODES.get(code, "http_error"), message)
-    return 500, error_body("internal", f"internal error (id {error_id}); see the Jupyter server "
-                           "log", details={"error_id": error_id} if error_id else None)
+    if isinstance(exc, HTTPError):
+        status = exc.status_code
+    elif exc is not None:
+        status = 500
+    if status >= 500:
+        return status, error_body("internal", f"internal error (id {error_id}); see the "
+                                  "Jupyter server log", details={"error_id": error_id})
+    message = (getattr(exc, "log_message", None) or getattr(exc, "reason", None)
+               or responses.get(status, "HTTP error"))
+    if exc is not None and exc.args:
+        try:
+            message = message % exc.args
+        except (TypeError, ValueError):
+            pass
+    if status == 403 and message == responses[403]:
+        message = ("Forbidden: send the Jupyter token (Authorization: token ...) or, with a "
+                   "cookie session, the X-XSRFToken header")
+    return status, error_body(_HTTP_CODES.get(status, "http_error"), message)

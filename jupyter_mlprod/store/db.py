@@ -15,6 +15,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = max(p.stem for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 _VERSION_TABLE = "mlprod_alembic_version"
 _migrated: set[str] = set()
+_CONNECT_ERRORS: tuple = ()
+try:
+    import psycopg
+
+    _CONNECT_ERRORS = (psycopg.OperationalError,)
+except ImportError:  # PostgreSQL support is optional at import time
+    pass
 _migrate_lock = threading.Lock()
 
 
@@ -36,6 +43,16 @@ def create_store_engine(url: str) -> Engine:
         engine = sa.create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise InvalidInput(f"store url {url!r} cannot be used: {exc}", field="store_url") from None
+    @sa.event.listens_for(engine, "handle_error")
+    def _unavailable(context):
+        # A store that goes away after start-up is "unavailable" (503 / exit 3), not a crash.
+        # SQLAlchemy flags Ctrl-C during a query as a disconnect too: let that one through.
+        if not isinstance(context.original_exception, Exception):
+            return
+        if context.is_disconnect or isinstance(context.original_exception, _CONNECT_ERRORS):
+            raise Unavailable(f"cannot reach the store at {parsed.render_as_string()}: "
+                              f"{context.original_exception}".strip(), field="store_url")
+
     if parsed.get_backend_name() == "sqlite":
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):

@@ -107,7 +107,7 @@ def test_bad_requests_are_refused_before_anything_is_written(tmp_path, make_step
     project = project_at()
     cases = [
         (dict(steps=["nope"]), NotFound, "steps"),
-        (dict(from_step="nope"), NotFound, "steps"),
+        (dict(from_step="nope"), NotFound, "from"),
         (dict(steps=["a"], parameters={"n": "many"}), InvalidInput, "parameters.n"),
         (dict(steps=["a"], parameters={"n": 1.5}), InvalidInput, "parameters.n"),
         (dict(steps=["a"], parameters={"zzz": 1}), InvalidInput, "parameters.zzz"),

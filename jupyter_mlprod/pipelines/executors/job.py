@@ -16,12 +16,16 @@ _POLL = 0.2
 
 def execute_step(job: StepJob) -> StepResult:
     import papermill
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
     from papermill.exceptions import PapermillExecutionError
 
     started = time.time()
     Path(job.output).parent.mkdir(parents=True, exist_ok=True)
-    km = KernelManager(kernel_name=job.kernel_name)
+    # Async, as papermill itself would create it: nbclient then waits for kernel messages
+    # without blocking its event loop, so its kernel-alive check notices a kernel the watchdog
+    # killed. (With a blocking KernelManager it waits on iopub forever and the step never ends.)
+    km = AsyncKernelManager(kernel_name=job.kernel_name)
     stop_reason: list[str] = []
     done = threading.Event()
     cell_count = [None]
@@ -29,12 +33,14 @@ def execute_step(job: StepJob) -> StepResult:
     def watchdog() -> None:
         deadline = time.monotonic() + job.timeout
         while not done.wait(_POLL):
-            reason = "timeout" if time.monotonic() > deadline else (
-                "cancelled" if os.path.exists(job.cancel_flag) else None)
-            if reason:
-                stop_reason.append(reason)
+            if not stop_reason:
+                reason = "timeout" if time.monotonic() > deadline else (
+                    "cancelled" if os.path.exists(job.cancel_flag) else None)
+                if reason:
+                    stop_reason.append(reason)
+            if stop_reason:
+                # Keep killing until papermill gives up: the kernel may still be starting.
                 _kill_kernel(km)
-                return
 
     def on_cell_start(cell, cell_index, **_):
         nb_cells = cell_count[0]
@@ -54,7 +60,7 @@ def execute_step(job: StepJob) -> StepResult:
             # Started here rather than by papermill so the kernel's own stderr lands in the log.
             # MLPROD_STEP_RUN lets `%mlprod run` inside a step refuse to recurse.
             env = dict(os.environ, MLPROD_STEP_RUN=f"{job.run_id}:{job.step}")
-            km.start_kernel(cwd=job.cwd, stdout=log, stderr=log, env=env)
+            run_sync(km.start_kernel)(cwd=job.cwd, stdout=log, stderr=log, env=env)
             papermill.execute_notebook(
                 job.notebook, job.output, parameters=job.parameters or None,
                 kernel_name=job.kernel_name, cwd=job.cwd, progress_bar=False, log_output=True,
@@ -101,13 +107,15 @@ def _kill_kernel(km) -> None:
 
 
 def _shutdown(km) -> None:
+    from jupyter_core.utils import run_sync
+
     try:
         if km.has_kernel:
-            km.shutdown_kernel(now=True)
+            run_sync(km.shutdown_kernel)(now=True)
     except Exception:  # the kernel may already be gone (killed by the watchdog)
         _kill_kernel(km)
     try:
-        km.cleanup_resources()
+        run_sync(km.cleanup_resources)()
     except Exception:
         pass
 
@@ -120,6 +128,10 @@ def _source_index(output_path: str, output_index: int | None) -> int | None:
         cells = json.loads(Path(output_path).read_text())["cells"]
     except (OSError, ValueError, KeyError):
         return output_index
+    # On failure papermill also writes two markdown cells (one on top, one before the failing
+    # cell) that were not there when it computed the index: leave them out.
+    cells = [cell for cell in cells
+             if "papermill-error-cell-tag" not in (cell.get("metadata", {}).get("tags") or [])]
     injected = sum(1 for cell in cells[:output_index]
                    if "injected-parameters" in (cell.get("metadata", {}).get("tags") or []))
     return output_index - injected

@@ -1,0 +1,205 @@
+"""The jupyter_server extension: configuration, the one `Project`, the worker pool, the routes."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float, Integer, Unicode
+
+from ..errors import MlprodError, Unavailable
+from ..project import Project
+from ..settings import Settings
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
+
+
+class ProjectHolder:
+    """Opens the one `Project` off the event loop, at most once at a time.
+
+    If it cannot be opened (bad root, bad mlprod.toml, store down) every request gets a 503
+    `Unavailable` saying why; the open is retried at most every `retry_interval` seconds, so a
+    store that comes back is picked up without restarting Jupyter."""
+
+    def __init__(self, factory: Callable[[], Project], pool: ThreadPoolExecutor, log,
+                 retry_interval: float, describe_root: str):
+        self._factory = factory
+        self._pool = pool
+        self._log = log
+        self._retry_interval = retry_interval
+        self._root = describe_root
+        self._project: Project | None = None
+        self._error: Unavailable | None = None
+        self._failed_at = 0.0
+        self._lock: asyncio.Lock | None = None
+        self._closed = False
+
+    @property
+    def project(self) -> Project | None:
+        return self._project
+
+    async def get(self) -> Project:
+        if self._project is not None:
+            return self._project
+        if self._closed:
+            raise Unavailable("the mlprod extension is shutting down", field="project",
+                              code="project_unavailable")
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._project is not None:
+                return self._project
+            waited = time.monotonic() - self._failed_at
+            if self._error is not None and waited < self._retry_interval:
+                raise self._error
+            try:
+                loop = asyncio.get_running_loop()
+                project = await loop.run_in_executor(self._pool, self._factory)
+            except MlprodError as exc:
+                self._fail(Unavailable(
+                    f"the mlprod project in {self._root} cannot be opened: {exc.message}",
+                    field=exc.field or "project", code="project_unavailable"))
+                self._log.warning("mlprod: %s", self._error.message)
+                raise self._error from None
+            except Exception as exc:  # e.g. a permission error creating .mlprod/
+                self._fail(Unavailable(
+                    f"the mlprod project in {self._root} cannot be opened: "
+                    f"{type(exc).__name__}: {exc}", field="project", code="project_unavailable"))
+                self._log.exception("mlprod: opening the project failed")
+                raise self._error from None
+            if self._closed:  # the server stopped while we were opening it
+                await asyncio.get_running_loop().run_in_executor(self._pool, project.close)
+                raise Unavailable("the mlprod extension is shutting down", field="project",
+                                  code="project_unavailable")
+            self._project, self._error = project, None
+            self._log.info("mlprod: project %r opened (%s, store %s)", project.settings.name,
+                           project.root, project.settings.store_kind)
+            return project
+
+    def _fail(self, error: Unavailable) -> None:
+        self._error = error
+        self._failed_at = time.monotonic()
+
+    async def warm(self) -> None:
+        try:
+            await self.get()
+        except MlprodError:
+            pass  # already logged; requests will answer 503 with the reason
+
+    async def close(self, timeout: float) -> None:
+        self._closed = True
+        project, self._project = self._project, None
+        if project is None:
+            return
+        try:
+            await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(self._pool, project.close), timeout)
+        except asyncio.TimeoutError:
+            self._log.warning("mlprod: closing the project took longer than %s s; "
+                              "steps still running are left to finish", timeout)
+
+
+class MlprodApp(ExtensionApp):
+    """REST API of jupyter_mlprod under `/mlprod/api/v1/` (see openapi.yaml)."""
+
+    name = "jupyter_mlprod"
+    load_other_extensions = True
+
+    project_root = Unicode(
+        "",
+        help="Folder of the mlprod project (notebooks + mlprod.toml). Empty: the Jupyter "
+             "server's root_dir. A relative path is taken relative to root_dir.",
+    ).tag(config=True)
+    store_url = Unicode(
+        "",
+        help="SQLAlchemy URL of the run store, e.g. sqlite:///runs.db or "
+             "postgresql://host/db. Empty: mlprod.toml [store] url, then MLPROD_STORE_URL, "
+             "then the SQLite file .mlprod/mlprod.db in the project.",
+    ).tag(config=True)
+    executor = Unicode(
+        "",
+        help="Executor running the steps: 'local' (worker processes here) or 'dask'. "
+             "Empty: mlprod.toml [runs] executor, then MLPROD_EXECUTOR, then 'local'.",
+    ).tag(config=True)
+    parallelism = Integer(
+        None, allow_none=True,
+        help="How many steps of a run may execute at once. Unset: mlprod.toml [runs] "
+             "parallelism, then MLPROD_PARALLELISM, then the number of CPUs.",
+    ).tag(config=True)
+    default_timeout = Integer(
+        None, allow_none=True,
+        help="Timeout in seconds of a step that declares none. Unset: mlprod.toml [runs] "
+             "default_timeout, then MLPROD_DEFAULT_TIMEOUT, then 3600.",
+    ).tag(config=True)
+    dask_address = Unicode(
+        "",
+        help="Address of the Dask scheduler for the 'dask' executor (tcp://host:8786). "
+             "Empty: mlprod.toml [executors.dask] address, then MLPROD_DASK_ADDRESS.",
+    ).tag(config=True)
+    api_threads = Integer(
+        4,
+        help="Threads that run the API's blocking work (SQL, notebook files, HTML "
+             "conversion) off the event loop.",
+    ).tag(config=True)
+    retry_interval = Float(
+        5.0,
+        help="Seconds to wait before trying again to open a project that could not be "
+             "opened (bad folder, store unreachable); meanwhile the API answers 503.",
+    ).tag(config=True)
+    close_timeout = Float(
+        10.0,
+        help="Seconds to wait for the project to close (executor shutdown) when the "
+             "server stops.",
+    ).tag(config=True)
+
+    def _overrides(self) -> dict[str, Any]:
+        return {"store_url": self.store_url or None, "executor": self.executor or None,
+                "parallelism": self.parallelism, "default_timeout": self.default_timeout,
+                "dask_address": self.dask_address or None}
+
+    def resolved_root(self) -> Path:
+        base = Path(self.serverapp.root_dir).expanduser() if self.serverapp else Path.cwd()
+        if not self.project_root:
+            return base
+        root = Path(self.project_root).expanduser()
+        return root if root.is_absolute() else base / root
+
+    def open_project(self) -> Project:
+        """Runs in the pool: reads mlprod.toml, connects to and migrates the store."""
+        settings = Settings.load(self.resolved_root(), self._overrides())
+        return Project(settings=settings)
+
+    def initialize_settings(self) -> None:
+        self.pool = ThreadPoolExecutor(max(1, self.api_threads), thread_name_prefix="mlprod-api")
+        self.holder = ProjectHolder(self.open_project, self.pool, self.log, self.retry_interval,
+                                    str(self.resolved_root()))
+        self.settings.update({"mlprod_project": self.holder, "mlprod_pool": self.pool,
+                              "mlprod_openapi": functools.cache(_load_openapi)})
+
+    def initialize_handlers(self) -> None:
+        from .handlers import routes
+
+        self.handlers.extend(routes())
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        # Open the project in the background: the first request need not wait for the store,
+        # and a misconfiguration shows in the log at startup rather than at the first click.
+        self._warming = asyncio.ensure_future(self.holder.warm())
+
+    async def stop_extension(self) -> None:
+        holder = getattr(self, "holder", None)
+        if holder is not None:
+            await holder.close(self.close_timeout)
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _load_openapi() -> dict:
+    import yaml
+
+    return yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
