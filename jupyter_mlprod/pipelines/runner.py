@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..clock import Clock
+from ..errors import MlprodError
 from .executors import Executor, StepJob, StepResult
 from .fingerprint import outputs_present, step_fingerprint
 
@@ -49,6 +50,11 @@ class RunExecution:
         outcome, error = "failed", None
         try:
             outcome, error = self._loop()
+        except MlprodError as exc:  # e.g. the executor's backend (Dask scheduler) is unreachable
+            log.warning("run %s stopped: %s", self.run_id, exc.message)
+            outcome, error = "failed", exc.message
+            for future in self.running:
+                future.cancel()
         except Exception as exc:  # an internal fault must still close the run record
             log.exception("run %s crashed", self.run_id)
             outcome, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
@@ -150,7 +156,7 @@ class RunExecution:
         name, fingerprint = self.running.pop(future)
         try:
             result: StepResult = future.result()
-        except Exception as exc:  # the worker itself died (not the kernel)
+        except (Exception, KeyboardInterrupt) as exc:  # the worker itself died (not the kernel)
             result = StepResult("failed", 0.0, 0.0, None,
                                 {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)})
         self._poll_progress(only=name)

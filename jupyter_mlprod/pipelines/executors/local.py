@@ -11,6 +11,11 @@ from .job import execute_step
 
 
 def _warm() -> None:
+    import signal
+
+    # Ctrl-C in a terminal (or a kernel interrupt, when a magic runs the pipeline) reaches the
+    # whole process group, workers included; cancelling goes through the run's CANCEL flag.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import papermill  # noqa: F401  (import once per worker, not once per step)
 
 

@@ -1,0 +1,118 @@
+"""`mlprod`: argparse wiring, the context commands share, and the one place errors become exit
+codes. Commands live in commands_*.py; they call `Project` and format what it returns."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TextIO
+
+from .. import __version__
+from ..errors import MlprodError
+from . import args as shared
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, error_line, exit_code
+from .output import dump_json
+
+
+class Context:
+    """What a command gets: parsed options, output streams and the project, opened lazily."""
+
+    def __init__(self, ns: argparse.Namespace, stdout: TextIO, stderr: TextIO):
+        self.ns = ns
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json = bool(getattr(ns, "json", False))
+        self._project = None
+
+    @property
+    def project(self):
+        if self._project is None:
+            self._project = shared.open_project(self.ns)
+        return self._project
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def err(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+
+    def emit(self, data, text: str) -> None:
+        """The same data, as JSON with --json, else as text for a person."""
+        self.out(dump_json(data) if self.json else text)
+
+    def close(self) -> None:
+        if self._project is not None:
+            self._project.close()
+            self._project = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands_project, commands_runs, commands_steps
+
+    common = argparse.ArgumentParser(add_help=False)
+    shared.add_project_options(common, suppress=True)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print machine-readable JSON instead of text")
+
+    parser = shared.Parser(prog="mlprod", description="Run and inspect a jupyter_mlprod project's "
+                           "notebook pipeline from the command line.")
+    shared.add_project_options(parser)
+    parser.add_argument("--json", action="store_true", default=False,
+                        help="print machine-readable JSON instead of text")
+    parser.add_argument("--version", action="version", version=f"mlprod {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=shared.Parser)
+    sub.required = True
+
+    def command(name: str, func, help_text: str, parent=sub):
+        p = parent.add_parser(name, help=help_text, description=help_text, parents=[common])
+        p.set_defaults(func=func)
+        return p
+
+    commands_project.register(command)
+    commands_steps.register(command, sub, common)
+    commands_runs.register(command)
+    return parser
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    ctx = Context(ns, stdout, stderr)
+    try:
+        return ns.func(ctx)
+    except MlprodError as exc:
+        ctx.err(error_line(exc))
+        return exit_code(exc)
+    except KeyboardInterrupt:
+        ctx.err("mlprod: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `mlprod runs | head`
+        _silence_stdout()
+        return 0
+    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+        if os.environ.get("MLPROD_DEBUG"):
+            import traceback
+
+            traceback.print_exc(file=stderr)
+        ctx.err(f"mlprod: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                "(set MLPROD_DEBUG=1 to see the traceback)")
+        return EXIT_INTERNAL
+    finally:
+        try:
+            ctx.close()
+        except KeyboardInterrupt:
+            pass
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
