@@ -14,7 +14,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Revisions are named NNNN_<what>.py with revision id == file stem, in one linear chain.
 HEAD = max(p.stem for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 _VERSION_TABLE = "mlprod_alembic_version"
-_migrated: set[str] = set()
 _CONNECT_ERRORS: tuple = ()
 try:
     import psycopg
@@ -65,13 +64,9 @@ def create_store_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to HEAD. Checking costs one query; Alembic is imported only when needed."""
-    key = str(engine.url)
-    if key in _migrated:
-        return
+    """Bring the schema to HEAD. Checking costs one query (so a deleted SQLite file is noticed);
+    Alembic is imported only when an upgrade is needed."""
     with _migrate_lock:
-        if key in _migrated:
-            return
         try:
             with engine.connect() as conn:
                 current = _current_revision(conn)
@@ -81,7 +76,6 @@ def migrate(engine: Engine) -> None:
         except OperationalError as exc:
             raise Unavailable(f"cannot reach the store at {engine.url.render_as_string()}: "
                               f"{exc.orig}", field="store_url") from None
-        _migrated.add(key)
 
 
 def _current_revision(conn) -> str | None:

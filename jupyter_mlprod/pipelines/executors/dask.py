@@ -2,8 +2,12 @@
 
 `DaskExecutor(settings)` connects a `distributed.Client` to `settings.dask_address`
 (`MLPROD_DASK_ADDRESS`, or `[executors.dask] address` in mlprod.toml) on its first submit, and
-submits `execute_step(job)` as a task. The run service waits on plain
-`concurrent.futures.Future`s, so each Dask future is bridged to one.
+submits `run_step_once(job)` (claim the attempt, then `execute_step(job)`) as a task. The run
+service waits on plain `concurrent.futures.Future`s, so each Dask future is bridged to one.
+An empty or unreachable address raises `Unavailable` naming dask_address within about
+`CONNECT_TIMEOUT` seconds, and the run fails with that message. If the scheduler goes away
+mid-run, Dask cancels the client's futures after its reconnect timeout and the running steps
+fail (`FutureCancelledError`), so a run never waits forever.
 
 What the cluster must offer:
 - `jupyter_mlprod`, papermill and the step's kernel installed on every worker (a LocalCluster
@@ -41,17 +45,23 @@ CONNECT_TIMEOUT = 5.0
 _WHERE = "setting dask_address: MLPROD_DASK_ADDRESS or [executors.dask] address in mlprod.toml"
 
 
-def run_step_once(job: StepJob) -> StepResult:
-    """The task a worker runs: claim the attempt, then execute the step (see module doc)."""
-    claim = claim_path(job)
+def run_step_once(job: StepJob, token: str) -> StepResult:
+    """The task a worker runs: claim the attempt, then execute the step (see module doc).
+    `token` is unique per submission and the same for Dask's reschedules of it."""
+    claim = claim_path(job, token)
     try:
         fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         now = time.time()
-        return StepResult("failed", now, now, None, {
-            "cell_index": None, "ename": "WorkerDied",
-            "evalue": "the Dask worker running this step died; the step was not run again on "
-                      "another worker (a notebook may have side effects): its retries decide"})
+        error = {"cell_index": None, "ename": "WorkerDied",
+                 "evalue": "the Dask worker running this step died; the step was not run again on "
+                           "another worker (a notebook may have side effects): its retries decide"}
+        try:
+            with open(job.log, "a", encoding="utf-8") as log:
+                log.write(f"--- attempt {job.attempt}: {error['ename']}: {error['evalue']} ---\n")
+        except OSError:
+            pass
+        return StepResult("failed", now, now, None, error)
     except FileNotFoundError:
         # The run folder is not visible here: the worker does not share the project's filesystem.
         now = time.time()
@@ -65,8 +75,8 @@ def run_step_once(job: StepJob) -> StepResult:
     return execute_step(job)
 
 
-def claim_path(job: StepJob) -> str:
-    return str(Path(job.progress).with_name(f"{job.step}.attempt-{job.attempt}.claim"))
+def claim_path(job: StepJob, token: str) -> str:
+    return str(Path(job.progress).with_name(f".{job.step}.attempt-{job.attempt}.{token}.claim"))
 
 
 class _BridgedFuture(Future):
@@ -107,25 +117,36 @@ class DaskExecutor:
         from distributed import Client
         from distributed.comm.addressing import parse_address, parse_host_port
 
+        def unavailable(reason: str) -> Unavailable:
+            return Unavailable(f"cannot reach the Dask scheduler at dask_address={self.address!r}: "
+                               f"{reason} ({_WHERE})", field="dask_address")
+
         try:
             scheme, location = parse_address(self.address)
             if scheme in ("tcp", "tls"):
-                # Fail at once on a refused port instead of retrying until the timeout.
+                # Fails at once on a refused port or an unknown host (Dask would retry until
+                # its timeout).
                 host, port = parse_host_port(location)
                 socket.create_connection((host, port), timeout=self.connect_timeout).close()
+        except (OSError, ValueError, TypeError) as exc:
+            raise unavailable(str(exc) or type(exc).__name__) from None
+        if scheme == "tcp" and not _answers_as_scheduler(self.address, self.connect_timeout):
+            # distributed.Client waits forever for a peer that accepts TCP but never answers.
+            raise unavailable(f"no answer from a Dask scheduler there within "
+                              f"{self.connect_timeout:g} s")
+        try:
             return Client(self.address, timeout=self.connect_timeout, set_as_default=False)
         except (OSError, ValueError, TypeError) as exc:
-            raise Unavailable(f"cannot reach the Dask scheduler at dask_address={self.address!r} "
-                              f"within {self.connect_timeout:g} s ({_WHERE}): {exc}",
-                              field="dask_address") from None
+            raise unavailable(str(exc) or type(exc).__name__) from None
 
     # -- Executor protocol ----------------------------------------------------------------
     def submit(self, job: StepJob) -> Future:
         client = self._get_client()
         bridge = _BridgedFuture()
-        key = f"mlprod-{job.step}-run{job.run_id}-attempt{job.attempt}-{uuid.uuid4().hex[:8]}"
+        token = uuid.uuid4().hex[:12]
+        key = f"mlprod-{job.step}-run{job.run_id}-attempt{job.attempt}-{token}"
         # pure=False: every attempt is a new task; retries=0: our retry policy decides.
-        dask_future = client.submit(run_step_once, job, key=key, pure=False, retries=0)
+        dask_future = client.submit(run_step_once, job, token, key=key, pure=False, retries=0)
         bridge.dask_future = dask_future
         dask_future.add_done_callback(lambda f: _complete(bridge, f))
         return bridge
@@ -139,6 +160,35 @@ class DaskExecutor:
                 client.close(timeout=self.connect_timeout)
             except Exception:
                 pass
+
+
+def _answers_as_scheduler(address: str, timeout: float) -> bool:
+    """Ask for the scheduler's identity, bounded in time, on a private event loop and thread
+    (the caller may be inside a running event loop, e.g. a kernel running a magic)."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.core import send_recv
+
+    async def identity():
+        comm = await connect(address, timeout=timeout)
+        try:
+            return await send_recv(comm, op="identity")
+        finally:
+            comm.abort()
+
+    answer: list = []
+
+    def ask() -> None:
+        try:
+            answer.append(asyncio.run(asyncio.wait_for(identity(), timeout)))
+        except BaseException:
+            pass
+
+    thread = threading.Thread(target=ask, name="mlprod-dask-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 2)
+    return bool(answer) and isinstance(answer[0], dict) and answer[0].get("type") == "Scheduler"
 
 
 def _complete(bridge: _BridgedFuture, dask_future) -> None:

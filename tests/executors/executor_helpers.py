@@ -1,0 +1,48 @@
+"""Shared helpers of the executor tests: run views, polling, kernel process checks."""
+from __future__ import annotations
+
+import time
+
+import psutil
+
+
+def statuses(run: dict) -> dict:
+    return {s["step"]: s["status"] for s in run["steps"]}
+
+
+def step_of(run: dict, name: str) -> dict:
+    return next(s for s in run["steps"] if s["step"] == name)
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def live_kernels() -> list[psutil.Process]:
+    """ipykernel processes below this test process (pool workers and Dask workers included)."""
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and \
+                    any("ipykernel_launcher" in part for part in proc.cmdline()):
+                found.append(proc)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+# A first cell that records the kernel's pid, so a test can check that the kernel is gone.
+RECORD_PID = "import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))"
