@@ -1,0 +1,136 @@
+"""The base of every REST handler under /mlprod/api/v1/. Handlers only translate HTTP <->
+`Project` calls: parse the query and body, call the facade off the event loop, serialise the
+result. No business rule lives here; every error goes through the one table in `errors.py`."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any, Callable, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from ..errors import InvalidInput, MlprodError, NotFound
+from .errors import new_error_id, response_for
+
+API = "mlprod/api/v1"
+T = TypeVar("T")
+_INT = re.compile(r"[+-]?\d{1,18}")
+
+
+class MlprodHandler(ExtensionHandlerMixin, APIHandler):
+    """Base: auth resource, off-loop calls into the project, JSON replies and errors."""
+
+    auth_resource = "mlprod"
+    _error_id: str | None = None
+
+    # -- calling the project --------------------------------------------------------------
+    async def in_pool(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.settings["mlprod_pool"],
+                                                                fn, *args)
+
+    async def call(self, action: Callable[[Any], T]) -> T:
+        """Run `action(project)` in the app's worker pool (SQL and file I/O block)."""
+        project = await self.settings["mlprod_project"].get()
+        return await self.in_pool(action, project)
+
+    # -- request parsing ------------------------------------------------------------------
+    def json_body(self, *, allow_empty: bool = False) -> Any:
+        raw = self.request.body or b""
+        if not raw.strip():
+            if allow_empty:
+                return None
+            raise InvalidInput("the request body must be JSON", field="body")
+        try:
+            return json.loads(raw, parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the request body is not valid JSON: {exc}", field="body") from None
+
+    def object_body(self, allowed: tuple[str, ...]) -> dict:
+        """An optional JSON object body whose keys must all be in `allowed`."""
+        body = self.json_body(allow_empty=True)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise InvalidInput("the request body must be a JSON object", field="body")
+        for key in body:
+            if key not in allowed:
+                hint = f" (allowed: {', '.join(allowed)})" if allowed else " (send no body)"
+                raise InvalidInput(f"unknown field {key!r} in the request body{hint}", field=key)
+        return body
+
+    def required_argument(self, name: str) -> str:
+        value = self.get_argument(name, None)
+        if value is None:
+            raise InvalidInput(f"the query parameter {name!r} is required", field=name)
+        return value
+
+    def int_argument(self, name: str, default: int) -> int:
+        value = self.get_argument(name, None)
+        if value is None:
+            return default
+        if not _INT.fullmatch(value):
+            raise InvalidInput(f"{name} must be a whole number, got {value!r}", field=name)
+        return int(value)
+
+    # -- replies --------------------------------------------------------------------------
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    def accepted(self, run: dict) -> None:
+        """202 with the run, and where to poll it."""
+        self.set_header("Location", self.base_url.rstrip("/") + f"/{API}/runs/{run['id']}")
+        self.reply(run, 202)
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, MlprodError):
+            self.log.info("mlprod: %s %s -> %s: %s", self.request.method, self.request.path,
+                          value.code, value.message)
+        elif isinstance(value, web.HTTPError) and value.status_code < 500:
+            super().log_exception(typ, value, tb)
+        else:
+            self._error_id = new_error_id()
+            self.log.error("mlprod: unexpected error %s on %s %s", self._error_id,
+                           self.request.method, self.request.path, exc_info=(typ, value, tb))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        if status_code >= 500 and not isinstance(exc, MlprodError) and not self._error_id:
+            self._error_id = new_error_id()
+            self.log.error("mlprod: error %s (status %s) on %s %s", self._error_id, status_code,
+                           self.request.method, self.request.path)
+        status, body = response_for(exc, status_code, self._error_id)
+        self.set_status(status)
+        self.finish(json.dumps(body))
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN/Infinity; JSON does not
+
+
+class OpenAPIHandler(MlprodHandler):
+    """The contract itself; served even when the project cannot be opened."""
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        self.reply(await self.in_pool(self.settings["mlprod_openapi"]))
+
+
+class UnknownRouteHandler(MlprodHandler):
+    """Anything else under the API prefix: a JSON 404, not Jupyter's HTML page."""
+
+    async def _unknown(self, *args, **kwargs):
+        raise NotFound(f"no API route {self.request.method} {self.request.path}", field="path",
+                       code="unknown_route")
+
+    # one wrapper per method: `authorized` remembers the action of its first call
+    get = web.authenticated(authorized(_unknown))
+    post = web.authenticated(authorized(_unknown))
+    put = web.authenticated(authorized(_unknown))
+    delete = web.authenticated(authorized(_unknown))
+    patch = web.authenticated(authorized(_unknown))
