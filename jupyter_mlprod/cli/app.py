@@ -46,8 +46,12 @@ class Context:
             self._project = None
 
 
+# Each module has register(command, sub, common); a capability adds its commands module here.
+_COMMAND_MODULES = ("commands_project", "commands_steps", "commands_runs")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands_project, commands_runs, commands_steps
+    import importlib
 
     common = argparse.ArgumentParser(add_help=False)
     shared.add_project_options(common, suppress=True)
@@ -68,9 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    commands_project.register(command)
-    commands_steps.register(command, sub, common)
-    commands_runs.register(command)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").register(command, sub, common)
     return parser
 
 

@@ -9,7 +9,7 @@ from . import args as shared
 from .output import STEP_HEADERS, display_path, step_rows, text_table
 
 
-def register(command) -> None:
+def register(command, sub=None, common=None) -> None:
     p = command("init", cmd_init, "create mlprod.toml and the project's state (.mlprod/) in DIR")
     p.add_argument("dir", nargs="?", default=".", metavar="DIR",
                    help="project folder (default: the current one; created if missing)")

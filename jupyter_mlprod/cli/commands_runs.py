@@ -11,7 +11,7 @@ from .progress import TerminalProgress
 TRIGGER = "cli"
 
 
-def register(command) -> None:
+def register(command, sub=None, common=None) -> None:
     p = command("run", cmd_run, "run the pipeline (or part of it) in the foreground; exit 0 if "
                 "it succeeded, 1 if not; Ctrl-C cancels it")
     shared.add_selection_options(p)

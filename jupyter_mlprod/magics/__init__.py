@@ -52,7 +52,27 @@ def build_parser() -> shared.Parser:
     one = sub.add_parser("show", parents=[common], help="a run and its step runs")
     one.add_argument("run", metavar="RUN")
     sub.add_parser("dag", parents=[common], help="the pipeline as SVG, coloured by latest status")
+    for module in _command_modules():
+        module.add_parsers(sub, common)
     return parser
+
+
+# A capability's magics live in commands_<capability>.py with `add_parsers(sub, common)` and
+# `COMMANDS = {"name": function(magics, ns)}`; add the module's name here.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _command_modules():
+    import importlib
+
+    return [importlib.import_module(f"{__package__}.{name}") for name in _COMMAND_MODULES]
+
+
+def _dispatch(magics, ns):
+    for module in _command_modules():
+        if ns.command in module.COMMANDS:
+            return module.COMMANDS[ns.command](magics, ns)
+    return getattr(magics, f"_cmd_{ns.command}")(ns)
 
 
 @magics_class
@@ -76,7 +96,7 @@ class MlprodMagics(Magics):
             return None
         try:
             ns = parser.parse_args(words)
-            return getattr(self, f"_cmd_{ns.command}")(ns)
+            return _dispatch(self, ns)
         except shared.ParserExit as exc:
             if exc.status and exc.message:
                 display(show.error(exc.message.splitlines()[-1].split("error: ", 1)[-1]))
