@@ -48,6 +48,22 @@ class FileHasher:
             self._dirty = True
         return value
 
+    def cached(self, rel: str, stat: os.stat_result | None = None) -> str | None:
+        """The cached sha256 of a file if its size and mtime are unchanged, else None (no I/O
+        beyond one stat)."""
+        stat = stat or (self.root / rel).stat()
+        with self._lock:
+            hit = self._cache.get(rel)
+        if hit and hit[:2] == [stat.st_size, stat.st_mtime_ns]:
+            return hit[2]
+        return None
+
+    def remember(self, rel: str, stat: os.stat_result, sha: str) -> None:
+        """Record a hash computed elsewhere (e.g. while copying the file into the blob store)."""
+        with self._lock:
+            self._cache[rel] = [stat.st_size, stat.st_mtime_ns, sha]
+            self._dirty = True
+
     def expand(self, pattern: str) -> list[str]:
         """Files named by a project-relative path, folder or glob, sorted."""
         if any(ch in pattern for ch in "*?["):

@@ -22,6 +22,7 @@ runs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("owner", sa.String(200), nullable=True),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("scenario_id", sa.Integer, nullable=True, index=True),  # set by scheduling
 )
 
 step_runs = sa.Table(
