@@ -1,0 +1,164 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ToolbarButton } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import { MlprodPanel } from './components/Panel';
+import { editStep } from './components/StepDialog';
+import { mlprodIcon } from './icons';
+import { createOutputWidget, OutputKind, outputId } from './OutputViewer';
+import { toProjectPath, toServerPath } from './paths';
+
+namespace CommandIDs {
+  export const tagStep = 'mlprod:tag-step';
+  export const openPanel = 'mlprod:open-panel';
+  export const openOutput = 'mlprod:open-output';
+  export const openLog = 'mlprod:open-log';
+}
+
+const PALETTE_CATEGORY = 'MLProd';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-mlprod:plugin',
+  description:
+    'MLProd panel: pipeline DAG, runs and step tagging for notebooks.',
+  autoStart: true,
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    INotebookTracker,
+    IDefaultFileBrowser
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    notebooks: INotebookTracker | null,
+    browser: IDefaultFileBrowser | null
+  ) => {
+    const { commands, shell } = app;
+
+    // --- main-area viewers for a step run's output notebook or log ---
+    const openInMain = (kind: OutputKind, runId: string, step: string) => {
+      const id = outputId(kind, runId, step);
+      for (const widget of shell.widgets('main')) {
+        if (widget.id === id) {
+          shell.activateById(id);
+          return;
+        }
+      }
+      const widget: MainAreaWidget<Widget> = createOutputWidget(
+        kind,
+        runId,
+        step
+      );
+      shell.add(widget, 'main');
+      shell.activateById(widget.id);
+    };
+
+    commands.addCommand(CommandIDs.openOutput, {
+      label: 'MLProd: Open the executed notebook of a step run',
+      execute: args =>
+        openInMain('notebook', String(args.runId), String(args.step))
+    });
+    commands.addCommand(CommandIDs.openLog, {
+      label: 'MLProd: Open the log of a step run',
+      execute: args => openInMain('log', String(args.runId), String(args.step))
+    });
+
+    // --- the side panel ---
+    const panel = new MlprodPanel({
+      openStep: step =>
+        void toServerPath(step.path).then(path =>
+          commands.execute('docmanager:open', { path })
+        ),
+      openOutput: (runId, step) =>
+        void commands.execute(CommandIDs.openOutput, {
+          runId: String(runId),
+          step
+        }),
+      openLog: (runId, step) =>
+        void commands.execute(CommandIDs.openLog, {
+          runId: String(runId),
+          step
+        })
+    });
+    panel.title.icon = mlprodIcon;
+    panel.title.caption = 'MLProd: pipeline and runs';
+    panel.title.label = 'MLProd';
+    shell.add(panel, 'left', { rank: 650 });
+    restorer?.add(panel, 'mlprod-panel');
+
+    commands.addCommand(CommandIDs.openPanel, {
+      label: 'MLProd: Show the pipeline panel',
+      icon: mlprodIcon,
+      execute: () => shell.activateById(panel.id)
+    });
+
+    // --- tag / edit the current notebook, or the one right-clicked ---
+    const pathFor = (args: { [key: string]: unknown }): string | null => {
+      if (typeof args.path === 'string' && args.path) {
+        return args.path;
+      }
+      if (args.fromBrowser && browser) {
+        const item = browser.selectedItems().next();
+        if (!item.done && item.value && item.value.type === 'notebook') {
+          return item.value.path;
+        }
+      }
+      return notebooks?.currentWidget?.context.path ?? null;
+    };
+
+    commands.addCommand(CommandIDs.tagStep, {
+      label: 'MLProd: Tag notebook as pipeline step',
+      caption: 'Declare this notebook a pipeline step (name, inputs, outputs…)',
+      icon: mlprodIcon,
+      isEnabled: args => pathFor(args) !== null,
+      execute: async args => {
+        const path = pathFor(args);
+        if (path) {
+          await editStep(await toProjectPath(path));
+        }
+      }
+    });
+
+    app.contextMenu.addItem({
+      command: CommandIDs.tagStep,
+      selector: '.jp-DirListing-item[data-file-type="notebook"]',
+      args: { fromBrowser: true },
+      rank: 60
+    });
+
+    if (palette) {
+      palette.addItem({ command: CommandIDs.tagStep, category: PALETTE_CATEGORY });
+      palette.addItem({ command: CommandIDs.openPanel, category: PALETTE_CATEGORY });
+    }
+
+    // A toolbar button on every notebook.
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (nb: NotebookPanel) => {
+        const button = new ToolbarButton({
+          icon: mlprodIcon,
+          tooltip: 'MLProd: Tag notebook as pipeline step',
+          onClick: () =>
+            void commands.execute(CommandIDs.tagStep, {
+              path: nb.context.path
+            })
+        });
+        button.node.setAttribute('data-testid', 'mlprod-tag-toolbar-button');
+        if (!nb.toolbar.insertAfter('cellType', 'mlprodTagStep', button)) {
+          nb.toolbar.addItem('mlprodTagStep', button);
+        }
+        return button;
+      }
+    });
+  }
+};
+
+export default plugin;
