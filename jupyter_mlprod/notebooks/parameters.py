@@ -69,7 +69,8 @@ def coerce_value(spec: ParameterSpec, value: object, *, field: str, from_text: b
     """Coerce `value` to the spec's type or raise InvalidInput naming `field`."""
     def refuse(reason: str = ""):
         shown = repr(value) if from_text else json.dumps(value)
-        raise InvalidInput(f"parameter {field} must be {_article(spec.type)}, got {shown}{reason}",
+        name = field.split("parameters.", 1)[-1]
+        raise InvalidInput(f"parameter {name} must be {_article(spec.type)}, got {shown}{reason}",
                            field=field, code="invalid_parameter")
 
     kind = spec.type

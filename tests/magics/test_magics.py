@@ -131,7 +131,7 @@ def test_dag_is_an_inline_svg_with_a_node_per_step(executed):
 @pytest.mark.parametrize("source, message", [
     ("%mlprod run --steps nope", "mlprod: error: unknown step 'nope' (steps: batch_score, "
                                  "evaluate, prepare, train)"),
-    ("%mlprod run -p n_rows=many", "mlprod: error: parameter parameters.n_rows must be an int, "
+    ("%mlprod run -p n_rows=many", "mlprod: error: parameter n_rows must be an int, "
                                    "got 'many'"),
     ("%mlprod frobnicate", "mlprod: error: argument COMMAND: invalid choice: 'frobnicate' "
                            "(choose from 'status', 'run', 'runs', 'show', 'dag')"),
