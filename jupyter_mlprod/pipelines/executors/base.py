@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from concurrent.futures import Future
 from typing import Callable, Protocol
 
 from ...errors import InvalidInput
+from ...registry import Registry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,22 +43,18 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
-_REGISTRY: dict[str, str | Callable[..., Executor]] = {
+EXECUTORS: Registry[Executor] = Registry("executor", {
     "local": "jupyter_mlprod.pipelines.executors.local:LocalExecutor",
     "dask": "jupyter_mlprod.pipelines.executors.dask:DaskExecutor",
-}
+})
 
 
 def register_executor(name: str, factory: str | Callable[..., Executor]) -> None:
-    _REGISTRY[name] = factory
+    EXECUTORS.register(name, factory)
 
 
 def create_executor(name: str, settings) -> Executor:
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise InvalidInput(f"unknown executor {name!r} (choose one of: {', '.join(sorted(_REGISTRY))})",
-                           field="executor")
-    if isinstance(factory, str):
-        module, _, attr = factory.partition(":")
-        factory = getattr(importlib.import_module(module), attr)
-    return factory(settings)
+    if name not in EXECUTORS:
+        raise InvalidInput(f"unknown executor {name!r} (choose one of: "
+                           f"{', '.join(EXECUTORS.names())})", field="executor")
+    return EXECUTORS.create(name, settings)

@@ -2,38 +2,25 @@
 a type implements `reporters.base.ReporterType` (normalize + send)."""
 from __future__ import annotations
 
-import importlib
-import threading
-
+from ...registry import Registry
 from .base import WHEN, ReporterType, ReportError, should_report
 
-_REGISTRY: dict[str, object] = {
+_REGISTRY: Registry[ReporterType] = Registry("reporter", {
     "webhook": "jupyter_mlprod.scheduling.reporters.webhook:WebhookReporter",
     "email": "jupyter_mlprod.scheduling.reporters.email:EmailReporter",
-}
-_instances: dict[str, ReporterType] = {}
-_lock = threading.Lock()
+})
 
 
 def register_reporter(kind: str, factory) -> None:
-    with _lock:
-        _REGISTRY[kind] = factory
-        _instances.pop(kind, None)
+    _REGISTRY.register(kind, factory)
 
 
 def reporter_kinds() -> list[str]:
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_reporter(kind: str) -> ReporterType:
-    with _lock:
-        if kind not in _instances:
-            factory = _REGISTRY[kind]
-            if isinstance(factory, str):
-                module, _, attr = factory.partition(":")
-                factory = getattr(importlib.import_module(module), attr)
-            _instances[kind] = factory()
-        return _instances[kind]
+    return _REGISTRY.shared(kind)
 
 
 def normalize_reporter(raw, field: str, ctx) -> dict | None:

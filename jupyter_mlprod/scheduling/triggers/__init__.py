@@ -2,42 +2,29 @@
 `register_trigger("kind", "module:Class")`; a type implements `triggers.base.TriggerType`."""
 from __future__ import annotations
 
-import importlib
-import threading
-
+from ...registry import Registry
 from .base import PollEnv, TriggerError, TriggerType, trigger_key
 
-_REGISTRY: dict[str, object] = {
+_REGISTRY: Registry[TriggerType] = Registry("trigger", {
     "cron": "jupyter_mlprod.scheduling.triggers.timed:CronTrigger",
     "interval": "jupyter_mlprod.scheduling.triggers.timed:IntervalTrigger",
     "files": "jupyter_mlprod.scheduling.triggers.files:FilesTrigger",
     "sql": "jupyter_mlprod.scheduling.triggers.sql:SqlTrigger",
     "run_finished": "jupyter_mlprod.scheduling.triggers.events:RunFinishedTrigger",
     "manual": "jupyter_mlprod.scheduling.triggers.events:ManualTrigger",
-}
-_instances: dict[str, TriggerType] = {}
-_lock = threading.Lock()
+})
 
 
 def register_trigger(kind: str, factory) -> None:
-    with _lock:
-        _REGISTRY[kind] = factory
-        _instances.pop(kind, None)
+    _REGISTRY.register(kind, factory)
 
 
 def trigger_kinds() -> list[str]:
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_trigger(kind: str) -> TriggerType:
-    with _lock:
-        if kind not in _instances:
-            factory = _REGISTRY[kind]
-            if isinstance(factory, str):
-                module, _, attr = factory.partition(":")
-                factory = getattr(importlib.import_module(module), attr)
-            _instances[kind] = factory()
-        return _instances[kind]
+    return _REGISTRY.shared(kind)
 
 
 def normalize_trigger(raw, field: str, ctx) -> dict | None:
