@@ -170,6 +170,8 @@ class Project:
         return path
 
     def close(self) -> None:
+        if "endpoints" in self.__dict__:  # only if this process started serving
+            self.endpoints.close()
         self.runs.shutdown()
         self.engine.dispose()
 

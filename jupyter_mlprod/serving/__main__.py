@@ -1,0 +1,47 @@
+"""`python -m jupyter_mlprod.serving --project DIR [--endpoint NAME ...]`: one serving process.
+
+`EndpointService.serve()` starts it in the background; `EndpointService.run()` is the same in
+the foreground. Doors should call those, not this.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlprod.serving")
+    parser.add_argument("--project", required=True, help="project folder")
+    parser.add_argument("--store-url", default="")
+    parser.add_argument("--endpoint", action="append", dest="endpoints",
+                        help="serve this endpoint (repeat; default: every endpoint)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=0, help="0: one per available core")
+    parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--status-fd", type=int, default=None)
+    parser.add_argument("--server-id", default="")
+    parser.add_argument("--cpus", default="", help="pin the server to these CPUs: 0,1")
+    args = parser.parse_args(argv)
+    if args.cpus:
+        os.sched_setaffinity(0, {int(c) for c in args.cpus.split(",")})
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s [%(process)d] %(message)s")
+    from .runtime import ServerConfig, run_server
+    from .workers import default_workers
+
+    config = ServerConfig(root=args.project, store_url=args.store_url, endpoints=args.endpoints,
+                          host=args.host, port=args.port,
+                          workers=args.workers or default_workers(),
+                          poll_interval=args.poll_interval,
+                          internal_hash=os.environ.pop("MLPROD_SERVING_INTERNAL_HASH", None),
+                          server_id=args.server_id or "s" + secrets.token_hex(6),
+                          status_fd=args.status_fd)
+    return run_server(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

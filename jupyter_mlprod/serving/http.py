@@ -1,0 +1,342 @@
+"""The HTTP server: a tornado HTTPServer with one lean message delegate (no RequestHandler
+machinery per request). Scoring runs inline on the event loop; timeouts interrupt it.
+
+Routes
+  POST /<endpoint>/predict        the scoring cell's answer (a list body on a batching endpoint
+                                  scores each record and answers a list)
+  POST /<endpoint>/invocations    MLflow scoring-server payloads -> {"predictions": [...]}
+  GET  /<endpoint>/openapi.json   generated OpenAPI document
+  GET  /<endpoint>                versions, traffic, input schema and sample
+  ANY  /<endpoint>/<route>        Kernel Gateway notebooks: their `# METHOD /route` cells
+  GET  /health  /ready  /metrics  liveness, readiness (503 until every endpoint is warm),
+                                  Prometheus
+"""
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import logging
+import os
+import secrets
+import time
+from urllib.parse import parse_qs
+
+from tornado import httputil
+
+from ..errors import InvalidInput
+from . import calls
+from .batching import Batcher
+from .config import MAX_BODY_LIMIT
+from .deadline import ScoringTimeout
+from .engine import to_json
+from .keys import hash_key, is_loopback, key_from_headers
+
+log = logging.getLogger("jupyter_mlprod.serving")
+JSON = "application/json"
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
+DEFAULT_MAX_BODY = 1 << 20
+DISCARD_LIMIT = 1 << 30  # beyond this an oversized body is refused without reading it
+
+
+class ServingApp(httputil.HTTPServerConnectionDelegate):
+    def __init__(self, state, metrics, predlog, loop, internal_hash: str | None = None):
+        self.state = state  # .endpoints: name -> EndpointRuntime; .ready: bool
+        self.metrics = metrics
+        self.predlog = predlog
+        self.loop = loop
+        self.internal_hash = internal_hash
+        self._ids = itertools.count(1)
+        self._id_prefix = f"{os.getpid():x}-{secrets.token_hex(2)}-"
+
+    def start_request(self, server_conn, request_conn):
+        return _Exchange(self, request_conn)
+
+    # -- dispatch -------------------------------------------------------------------------
+    def dispatch(self, ex: "_Exchange") -> None:
+        path = ex.path
+        parts = path.split("/", 2)
+        name = parts[1] if len(parts) > 1 else ""
+        rest = parts[2] if len(parts) > 2 else None
+        rt = self.state.endpoints.get(name)
+        if rt is None:
+            if rest is None and ex.method == "GET" and name in ("health", "ready", "metrics"):
+                return getattr(self, "_" + name)(ex)
+            return self._error(ex, 404, "not_found", f"no endpoint or route at {path}", name, "")
+        if rt.needs_key and not self._authorized(rt, ex.headers):
+            self.metrics.error(name, "", "unauthorized")
+            return self._error(ex, 401, "unauthorized", "a valid API key is required "
+                               "(Authorization: Bearer <key> or X-API-Key)", name, "",
+                               {"WWW-Authenticate": 'Bearer realm="mlprod"'})
+        if ex.rejected:
+            self.metrics.error(name, "", "too_large")
+            return self._error(ex, 413, "too_large", f"request body over {rt.max_body} bytes",
+                               name, "")
+        if rest == "predict" or rest == "invocations":
+            if ex.method != "POST":
+                return self._error(ex, 405, "method_not_allowed", f"use POST for {path}", name,
+                                   "", {"Allow": "POST"})
+            version = rt.router.pick(ex.headers)
+            if version.spec.mode == "mlprod":
+                return self._predict(ex, rt, version) if rest == "predict" \
+                    else self._invocations(ex, rt, version)
+        elif rest == "openapi.json" and ex.method == "GET":
+            from .openapi import build_openapi
+
+            doc = build_openapi(name, rt.primary, rt.needs_key)
+            return self._send(ex, 200, to_json(doc), JSON)
+        elif (rest is None or rest == "") and ex.method == "GET":
+            return self._send(ex, 200, to_json(_info(rt)), JSON)
+        elif rest == "ping" and ex.method == "GET":  # MLflow scoring-server liveness
+            return self._send(ex, 200, b"\n", "application/json")
+        return self._route(ex, rt, "/" + (rest or ""))
+
+    def _authorized(self, rt, headers) -> bool:
+        key = key_from_headers(headers)
+        if not key:
+            return False
+        digest = hash_key(key)
+        if digest in rt.key_hashes:
+            return True
+        return self.internal_hash is not None and hmac.compare_digest(digest, self.internal_hash)
+
+    # -- scoring --------------------------------------------------------------------------
+    def _predict(self, ex, rt, version) -> None:
+        try:
+            request = json.loads(ex.body)
+        except ValueError as exc:
+            return self._finish(ex, rt, version, calls.invalid(InvalidInput(
+                f"request body is not valid JSON: {exc}", code="invalid_json")))
+        if not version.batching:
+            return self._finish(ex, rt, version, calls.predict(version, request, rt.options["debug"]))
+        if isinstance(request, list):
+            return self._finish(ex, rt, version,
+                                calls.predict_records(version, request, rt.options["debug"], False))
+        try:
+            version.validator.validate(request)
+        except InvalidInput as exc:
+            return self._finish(ex, rt, version, calls.invalid(exc))
+        batcher = version.__dict__.get("batcher")
+        if batcher is None:
+            batcher = version.batcher = Batcher(
+                version, self.loop.asyncio_loop,
+                self.metrics.batch_size.labels(rt.name, version.version).observe)
+
+        def done(result, error):
+            if error is None:
+                outcome = calls.answer(result, version, rt.options["debug"])
+            else:
+                outcome = calls.failed(error, version, rt.options["debug"])
+            self._finish(ex, rt, version, outcome)
+
+        batcher.submit(request, done)
+
+    def _invocations(self, ex, rt, version) -> None:
+        from .mlflow_compat import parse_invocations
+
+        try:
+            records = parse_invocations(ex.body, ex.headers.get("Content-Type", JSON),
+                                        version.columns)
+        except InvalidInput as exc:
+            return self._finish(ex, rt, version, calls.invalid(exc))
+        self._finish(ex, rt, version,
+                     calls.predict_records(version, records, rt.options["debug"], wrap=True))
+
+    def _finish(self, ex, rt, version, outcome) -> None:
+        request_id = ex.request_id or self._id_prefix + format(next(self._ids), "x")
+        self._send(ex, outcome.status, outcome.body, JSON,
+                   {"X-Mlprod-Version": version.version, "X-Request-Id": request_id})
+        elapsed = time.perf_counter() - ex.started
+        self.metrics.observe(rt.name, version.version, outcome.status, elapsed)
+        if outcome.kind is not None:
+            self.metrics.error(rt.name, version.version, outcome.kind)
+        if rt.log_inputs and outcome.kind != "invalid":
+            self.predlog.record(rt.id, version.version, False, elapsed * 1000, outcome.status,
+                                request_id, ex.body, outcome.body if outcome.status == 200 else None,
+                                outcome.error, rt.redact)
+        if rt.shadow is not None and outcome.status < 500:
+            self.loop.add_callback(self._shadow, rt, ex.path.rsplit("/", 1)[-1], ex.body,
+                                   ex.headers.get("Content-Type", JSON), outcome, request_id)
+
+    def _shadow(self, rt, action, body, content_type, primary, request_id) -> None:
+        version = rt.shadow
+        started = time.perf_counter()
+        try:
+            if action == "invocations":
+                outcome = calls.score_in_process(version, body, False, "invocations", content_type)
+            else:
+                outcome = calls.score_in_process(version, json.loads(body), False)
+        except Exception as exc:  # noqa: BLE001 - a shadow never affects anyone
+            outcome = calls.failed(exc, version, False)
+        elapsed = time.perf_counter() - started
+        matches = None
+        if outcome.status == 200 and primary.status == 200:
+            matches = outcome.json() == primary.json()
+        kind = "error" if outcome.status >= 500 else ("match" if matches else "differ")
+        self.metrics.shadow.labels(rt.name, version.version, kind).inc()
+        if rt.id is not None:
+            self.predlog.record(rt.id, version.version, True, elapsed * 1000, outcome.status,
+                                request_id, body if rt.log_inputs else None,
+                                outcome.body if outcome.status == 200 else None, outcome.error,
+                                rt.redact, matches)
+
+    # -- Kernel Gateway routes ------------------------------------------------------------
+    def _route(self, ex, rt, subpath: str) -> None:
+        version = rt.router.pick(ex.headers)
+        found = version.match_route(ex.method, subpath) if version.spec.mode != "mlprod" else None
+        if found is None:
+            allowed = version.route_methods(subpath) if version.spec.mode != "mlprod" else []
+            if allowed:
+                return self._error(ex, 405, "method_not_allowed", f"use {', '.join(allowed)}",
+                                   rt.name, version.version, {"Allow": ", ".join(allowed)})
+            return self._error(ex, 404, "not_found", f"no route {ex.method} {ex.path}", rt.name,
+                               version.version)
+        handler, info, params = found
+        request = {"body": _kg_body(ex), "args": parse_qs(ex.query, keep_blank_values=True),
+                   "path": params, "headers": dict(ex.headers.items())}
+        debug = rt.options["debug"]
+        try:
+            status, headers, text = version.call_route(handler, info, json.dumps(request))
+        except (Exception, ScoringTimeout) as exc:  # noqa: BLE001
+            return self._finish(ex, rt, version, calls.failed(exc, version, debug))
+        headers.setdefault("Content-Type", "text/plain; charset=UTF-8")
+        headers["X-Mlprod-Version"] = version.version
+        content_type = headers.pop("Content-Type")
+        self._send(ex, status, text.encode("utf-8"), content_type, headers)
+        self.metrics.observe(rt.name, version.version, status, time.perf_counter() - ex.started)
+
+    # -- built-in routes ------------------------------------------------------------------
+    def _health(self, ex) -> None:
+        self._send(ex, 200, to_json({"status": "ok", "pid": os.getpid()}), JSON)
+
+    def _ready(self, ex) -> None:
+        ready = self.state.ready
+        body = {"status": "ready" if ready else "starting", "pid": os.getpid()}
+        if is_loopback(getattr(getattr(ex.conn, "context", None), "remote_ip", "") or ""):
+            # versions, traffic and digests only for this machine's eyes
+            body["endpoints"] = {n: rt.describe() for n, rt in self.state.endpoints.items()}
+        self._send(ex, 200 if ready else 503, to_json(body), JSON)
+
+    def _metrics(self, ex) -> None:
+        body, content_type = self.metrics.render()
+        self._send(ex, 200, body, content_type)
+
+    # -- writing --------------------------------------------------------------------------
+    def _error(self, ex, status, code, message, endpoint, version, headers=None) -> None:
+        self._send(ex, status, to_json({"error": {"code": code, "message": message,
+                                                  "field": None}}), JSON, headers)
+        if endpoint in self.state.endpoints:
+            self.metrics.observe(endpoint, version, status, time.perf_counter() - ex.started)
+
+    @staticmethod
+    def _send(ex, status: int, body: bytes, content_type: str, extra: dict | None = None) -> None:
+        if ex.closed:
+            return
+        headers = httputil.HTTPHeaders()
+        headers["Content-Type"] = content_type
+        headers["Content-Length"] = str(len(body))
+        if extra:
+            for key, value in extra.items():
+                headers[key] = value
+        if ex.rejected:
+            headers["Connection"] = "close"
+        conn = ex.conn
+        try:
+            conn.write_headers(httputil.ResponseStartLine("HTTP/1.1", status,
+                                                          _REASONS.get(status, "Unknown")),
+                               headers, body)
+            conn.finish()
+        except ValueError as exc:  # a header a Kernel Gateway cell printed cannot be sent
+            if extra:
+                body = to_json({"error": {"code": "bad_header", "message": str(exc)}})
+                ServingApp._send(ex, 500, body, JSON)
+            else:
+                ex.closed = True
+        except Exception:  # noqa: BLE001 - the client went away
+            ex.closed = True
+
+
+class _Exchange(httputil.HTTPMessageDelegate):
+    __slots__ = ("app", "conn", "method", "path", "query", "headers", "chunks", "size", "limit",
+                 "rejected", "started", "closed", "body", "request_id")
+
+    def __init__(self, app: ServingApp, conn):
+        self.app = app
+        self.conn = conn
+        self.chunks: list = []
+        self.size = 0
+        self.rejected = False
+        self.closed = False
+        self.body = b""
+
+    def headers_received(self, start_line, headers):
+        self.started = time.perf_counter()
+        self.method = start_line.method
+        path, _, self.query = start_line.path.partition("?")
+        self.path = path
+        self.headers = headers
+        request_id = headers.get("X-Request-Id")
+        self.request_id = request_id if request_id and len(request_id) <= 64 else None
+        name = path.split("/", 2)[1] if path.count("/") >= 1 else ""
+        rt = self.app.state.endpoints.get(name)
+        self.limit = rt.max_body if rt is not None else DEFAULT_MAX_BODY
+        length = headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            self.rejected = True
+            self.conn.set_max_body_size(min(int(length), DISCARD_LIMIT))
+        return None
+
+    def data_received(self, chunk):
+        if self.rejected:
+            return None  # read and discarded, so the client sees the 413 instead of a reset
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.rejected = True
+            self.chunks = []
+            return None
+        self.chunks.append(chunk)
+        return None
+
+    def finish(self):
+        if not self.rejected:
+            chunks = self.chunks
+            self.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        try:
+            self.app.dispatch(self)
+        except Exception:  # noqa: BLE001 - a bug here must not take the connection down silently
+            log.exception("unexpected error answering %s %s", self.method, self.path)
+            self.app._send(self, 500, to_json({"error": {"code": "internal", "message":
+                                                         "internal server error"}}), JSON)
+
+    def on_connection_close(self):
+        self.closed = True
+
+
+def _info(rt) -> dict:
+    from .notebook_cells import MISSING
+
+    primary = rt.primary
+    return {"name": rt.name, "revision": rt.revision, "traffic": rt.traffic,
+            "versions": {n: {"mode": v.spec.mode, "notebook": v.spec.notebook,
+                             "batching": v.batching} for n, v in rt.versions.items()},
+            "input_schema": primary.schema,
+            "sample": None if primary.sample is MISSING else primary.sample}
+
+
+def _kg_body(ex):
+    content_type = ex.headers.get("Content-Type", "")
+    text = ex.body.decode("utf-8", "replace")
+    if "json" in content_type:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    if "x-www-form-urlencoded" in content_type:
+        return parse_qs(text, keep_blank_values=True)
+    return text
+
+
+def max_body_size() -> int:
+    return max(MAX_BODY_LIMIT, DISCARD_LIMIT)
