@@ -79,6 +79,7 @@ class DeployMixin:
                progress: Callable[[dict], None] | None = None) -> dict:
         if not isinstance(strict, bool):
             raise InvalidInput("strict must be true or false", field="strict")
+        _check_message(message)
         bundle_id, raw = self.manifest_bytes(ref)
         manifest = parse_manifest(raw, expected_id=bundle_id)[1]
         actor = actor or current_user()
@@ -109,6 +110,9 @@ class DeployMixin:
                  message: str = "", actor: str | None = None, strict: bool = False) -> dict:
         """Roll a target back to the bundle active before the current one (or to `to`), in one
         action. Without a target, this project is the node."""
+        _check_message(message)
+        if not isinstance(strict, bool):
+            raise InvalidInput("strict must be true or false", field="strict")
         actor = actor or current_user()
         if target is None:
             return self.rollback_here(to, message=message, actor=actor, strict=strict)
@@ -139,3 +143,8 @@ class DeployMixin:
             return where.deployments(limit, offset)
         finally:
             where.close()
+
+
+def _check_message(message) -> None:
+    if message is not None and not isinstance(message, str):
+        raise InvalidInput("message must be text", field="message")

@@ -47,7 +47,8 @@ class Context:
 
 
 # Each module has register(command, sub, common); a capability adds its commands module here.
-_COMMAND_MODULES = ("commands_project", "commands_steps", "commands_runs")
+_COMMAND_MODULES = ("commands_project", "commands_steps", "commands_runs", "commands_bundles",
+                    "commands_scenarios", "commands_endpoints")
 
 
 def build_parser() -> argparse.ArgumentParser:

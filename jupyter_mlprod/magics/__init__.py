@@ -5,6 +5,11 @@
     %mlprod runs [--limit N]            recent runs
     %mlprod show RUN                    one run and its step runs
     %mlprod dag                         the pipeline as SVG, coloured by latest status
+    %mlprod schedule NAME --cron "0 6 * * *" [--tz Z] [--steps a,b] [-p n=v] [--webhook-env V]
+                                        create a scenario (flags of `mlprod scenario add`)
+    %mlprod scenarios                   scenarios: triggers in words, next fire, last outcome
+    %mlprod serve NOTEBOOK|ENDPOINT     serve in the background; %mlprod endpoint(s) ...
+    %%mlprod score [ENDPOINT|NOTEBOOK]  the cell's JSON request through the scoring cell
 
 Options are parsed by the CLI's own builders (`jupyter_mlprod.cli.args`). The project is
 `--project DIR`, else $MLPROD_PROJECT, else the nearest folder holding mlprod.toml from the
@@ -20,7 +25,7 @@ import functools
 import os
 import shlex
 
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import SVG, display
 
 from ..cli import args as shared
@@ -59,7 +64,8 @@ def build_parser() -> shared.Parser:
 
 # A capability's magics live in commands_<capability>.py with `add_parsers(sub, common)` and
 # `COMMANDS = {"name": function(magics, ns)}`; add the module's name here.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("commands_bundles", "commands_scenarios",
+                                     "commands_endpoints")
 
 
 def _command_modules():
@@ -97,6 +103,30 @@ class MlprodMagics(Magics):
         try:
             ns = parser.parse_args(words)
             return _dispatch(self, ns)
+        except shared.ParserExit as exc:
+            if exc.status and exc.message:
+                display(show.error(exc.message.splitlines()[-1].split("error: ", 1)[-1]))
+            return None
+        except MlprodError as exc:
+            display(show.error(exc.message))
+            return None
+
+    @cell_magic("mlprod")
+    def mlprod_cell(self, line: str = "", cell: str = ""):
+        """`%%mlprod COMMAND ...` with the cell's body as input (e.g. `%%mlprod score`): the
+        commands are the modules' `CELL_COMMANDS = {"name": function(magics, words, cell)}`."""
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            display(show.error(f"cannot parse the options: {exc}"))
+            return None
+        commands = {name: fn for module in _command_modules()
+                    for name, fn in getattr(module, "CELL_COMMANDS", {}).items()}
+        if not words or words[0] not in commands:
+            display(show.error(f"%%mlprod takes one of: {', '.join(sorted(commands))}"))
+            return None
+        try:
+            return commands[words[0]](self, words[1:], cell)
         except shared.ParserExit as exc:
             if exc.status and exc.message:
                 display(show.error(exc.message.splitlines()[-1].split("error: ", 1)[-1]))

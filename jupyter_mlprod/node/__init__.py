@@ -11,6 +11,7 @@ import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,11 @@ def make_app(node: Node):
 def run_node(root: str | os.PathLike = ".", port: int = 8765, token: str | None = None, *,
              host: str = "127.0.0.1", token_file: str | None = None, store_url: str | None = None,
              name: str | None = None, ready_file: str | os.PathLike | None = None,
-             start_services: bool = True, sync_interval: float = 3.0) -> None:
+             start_services: bool = True, sync_interval: float = 3.0,
+             on_ready: Callable[[dict], None] | None = None) -> None:
     """Serve the node until SIGINT/SIGTERM. `port=0` picks a free port; `ready_file` receives
-    {"url", "port", "pid"} once the node accepts requests."""
+    {"url", "port", "pid"} once the node accepts requests, and `on_ready` is called with it
+    (plus "name" and "root")."""
     from tornado.httpserver import HTTPServer
     from tornado.ioloop import PeriodicCallback
     from tornado.netutil import bind_sockets
@@ -90,6 +93,9 @@ def run_node(root: str | os.PathLike = ".", port: int = 8765, token: str | None 
             tmp = Path(str(ready_file) + ".tmp")
             tmp.write_text(json.dumps({"url": url, "port": actual, "pid": os.getpid()}))
             os.replace(tmp, ready_file)
+        if on_ready:
+            on_ready({"url": url, "port": actual, "pid": os.getpid(),
+                      "name": node.service.node_name, "root": str(root)})
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

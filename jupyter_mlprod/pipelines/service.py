@@ -34,6 +34,9 @@ class RunService:
         self.clock = clock
         self.hasher = FileHasher(settings.root, settings.state_dir / "cache" / "file-hashes.json")
         self._threads: dict[int, threading.Thread] = {}
+        # Recording a run and registering its thread are one step for reconcile(): a scheduler
+        # in this process must never see a brand-new run before its thread and close it.
+        self._registering = threading.Lock()
         self._kernels: set[str] | None = None
 
     @property
@@ -76,23 +79,26 @@ class RunService:
                            "cancel it first", field="run", code="run_active")
         plan = RunPlan(order, step_plans, given, force, self.repo.last_successes(order))
         now = self.clock.now()
-        run_id = self.repo.create_run(
-            dict(status="queued", trigger=trigger, created_by=_user(), created_at=now,
-                 parameters=given, selection={"steps": steps, "from": from_step}, force=force,
-                 resumed_from=resumed_from, owner=OWNER, heartbeat_at=now,
-                 scenario_id=scenario_id),
-            [dict(step=name, path=pipeline.steps[name].path, position=i, status="pending",
-                  attempt=0, parameters=step_plans[name].effective)
-             for i, name in enumerate(order)])
-        execution = RunExecution(run_id=run_id, plan=plan, pipeline=pipeline, repo=self.repo,
-                                 executor=executor, hasher=self.hasher,
-                                 settings=self.settings, clock=self.clock, on_update=on_update)
+        with self._registering:
+            run_id = self.repo.create_run(
+                dict(status="queued", trigger=trigger, created_by=_user(), created_at=now,
+                     parameters=given, selection={"steps": steps, "from": from_step},
+                     force=force, resumed_from=resumed_from, owner=OWNER, heartbeat_at=now,
+                     scenario_id=scenario_id),
+                [dict(step=name, path=pipeline.steps[name].path, position=i, status="pending",
+                      attempt=0, parameters=step_plans[name].effective)
+                 for i, name in enumerate(order)])
+            execution = RunExecution(run_id=run_id, plan=plan, pipeline=pipeline, repo=self.repo,
+                                     executor=executor, hasher=self.hasher,
+                                     settings=self.settings, clock=self.clock,
+                                     on_update=on_update)
+            if not wait:
+                thread = threading.Thread(target=execution.run, name=f"mlprod-run-{run_id}",
+                                          daemon=True)
+                self._threads[run_id] = thread
+                thread.start()
         if wait:
             execution.run()
-        else:
-            thread = threading.Thread(target=execution.run, name=f"mlprod-run-{run_id}", daemon=True)
-            self._threads[run_id] = thread
-            thread.start()
         return self.get(run_id)
 
     def resume(self, run_id: int, *, trigger: str = "api", wait: bool = False,
@@ -151,7 +157,9 @@ class RunService:
         host = socket.gethostname()
         now = self.clock.now()
         closed = []
-        for run in self.repo.active_runs():
+        with self._registering:
+            active = self.repo.active_runs()
+        for run in active:
             owner = run.get("owner") or ""
             owner_host, _, pid = owner.rpartition(":")
             if owner == OWNER and run["id"] in self._threads and self._threads[run["id"]].is_alive():

@@ -34,7 +34,7 @@ def run_view(row: dict) -> dict:
             "parameters": row.get("parameters") or {},
             "selection": row.get("selection") or {"steps": None, "from": None},
             "force": bool(row.get("force")), "resumed_from": row.get("resumed_from"),
-            "error": row.get("error")}
+            "error": row.get("error"), "scenario_id": row.get("scenario_id")}
     if "steps" in row:
         view["steps"] = [step_run_view(s) for s in row["steps"]]
     return view

@@ -63,6 +63,7 @@ class Context:
     upstreams: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # run_finished graph
     environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
     baselines: dict = dataclasses.field(default_factory=dict)   # field -> polled fingerprint
+    text_parameters: bool = False   # run.parameters typed as text (CLI -p): coerce by declared type
     _pipeline: object = None
 
     def pipeline(self):
@@ -192,7 +193,8 @@ def normalize_run(raw, ctx: Context) -> dict:
         return out
     order = pipeline.topological(pipeline.select(steps, start))
     try:
-        _, out["parameters"] = resolve_parameters(pipeline, order, parameters, from_text=False)
+        _, out["parameters"] = resolve_parameters(pipeline, order, parameters,
+                                                  from_text=ctx.text_parameters)
     except InvalidInput as exc:
         problems.error(f"run.{exc.field}" if exc.field else "run.parameters", exc.message, exc.code)
     return out

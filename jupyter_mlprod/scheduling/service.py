@@ -59,7 +59,7 @@ from .launchers import RunLauncher
 from .scenarios import Context, Problems, normalize
 from .triggers import get_trigger, trigger_key
 from .triggers.timed import parse_time
-from .views import READ_ONLY, delivery_view, fire_view, scenario_view
+from .views import READ_ONLY, delivery_view, fire_view, public_spec, scenario_view
 
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -119,12 +119,16 @@ class ScenarioService:
         return [delivery_view(d) for d in self.repo.deliveries([int(fire_id)])]
 
     # -- validation -------------------------------------------------------------------------
-    def validate(self, spec, *, current=None, deep: bool = False) -> dict:
+    def validate(self, spec, *, current=None, deep: bool = False,
+                 text_parameters: bool = False) -> dict:
         """Validation as you type (no side effects): every error with its field, warnings, and
         for each trigger its description and, for time triggers, the next 5 fire times. With
-        `deep`, also connect to SQL URLs, run the queries and hash watched files."""
+        `deep`, also connect to SQL URLs, run the queries and hash watched files. The returned
+        `spec` has its secrets masked, like a scenario view. `text_parameters`: the values of
+        run.parameters are text (a command line's -p), coerced to the declared types."""
         row = self._row(current) if current is not None else None
         ctx = self._context(deep=deep, current=row)
+        ctx.text_parameters = text_parameters
         if isinstance(spec, dict):
             spec = {k: v for k, v in spec.items() if k not in READ_ONLY}
             if row is not None:
@@ -136,7 +140,7 @@ class ScenarioService:
             triggers.append(self._preview(raw, i, ctx))
         return {"valid": not ctx.problems.errors, "errors": ctx.problems.errors,
                 "warnings": ctx.problems.warnings, "triggers": triggers,
-                "spec": normalized}
+                "spec": public_spec(normalized)}
 
     def _preview(self, raw, i: int, ctx: Context) -> dict:
         field = f"triggers[{i}]"
@@ -162,10 +166,12 @@ class ScenarioService:
         return out
 
     # -- writing ----------------------------------------------------------------------------
-    def create(self, spec: dict, *, by: str | None = None) -> dict:
+    def create(self, spec: dict, *, by: str | None = None, text_parameters: bool = False
+               ) -> dict:
         if isinstance(spec, dict):
             spec = {k: v for k, v in spec.items() if k not in READ_ONLY + ("version",)}
         ctx = self._context(deep=True)
+        ctx.text_parameters = text_parameters
         normalized = normalize(spec, ctx)
         ctx.problems.raise_first()
         now = self.clock.now()

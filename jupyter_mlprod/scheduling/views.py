@@ -19,6 +19,14 @@ def _public_reporter(spec):
     return get_reporter(spec["type"]).public(spec) if spec else spec
 
 
+def public_spec(spec: dict | None) -> dict | None:
+    """A normalised spec with its secrets masked (what validation hands back)."""
+    if spec is None:
+        return None
+    return dict(spec, triggers=[_public_trigger(t) for t in spec["triggers"]],
+                reporters=[_public_reporter(r) for r in spec["reporters"]])
+
+
 def scenario_view(row: dict, triggers: list[dict], summary: dict | None) -> dict:
     spec = row["spec"]
     status = []

@@ -4,12 +4,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from ..errors import MlprodError, Unavailable
 from ..project import Project
@@ -26,8 +27,10 @@ class ProjectHolder:
     store that comes back is picked up without restarting Jupyter."""
 
     def __init__(self, factory: Callable[[], Project], pool: ThreadPoolExecutor, log,
-                 retry_interval: float, describe_root: str):
+                 retry_interval: float, describe_root: str,
+                 on_open: Callable[[Project], None] | None = None):
         self._factory = factory
+        self._on_open = on_open  # run in the pool once the project is open (the scheduler)
         self._pool = pool
         self._log = log
         self._retry_interval = retry_interval
@@ -78,6 +81,9 @@ class ProjectHolder:
             self._project, self._error = project, None
             self._log.info("mlprod: project %r opened (%s, store %s)", project.settings.name,
                            project.root, project.settings.store_kind)
+            if self._on_open is not None:
+                await asyncio.get_running_loop().run_in_executor(self._pool, self._on_open,
+                                                                 project)
             return project
 
     def _fail(self, error: Unavailable) -> None:
@@ -155,6 +161,26 @@ class MlprodApp(ExtensionApp):
         help="Seconds to wait for the project to close (executor shutdown) when the "
              "server stops.",
     ).tag(config=True)
+    scheduler_enabled = Bool(
+        True,
+        help="Run the scenario scheduler inside this Jupyter server, once the project is "
+             "open: it fires the scenarios' triggers and sends their reports. Turn it off "
+             "when a headless `mlprod scheduler` serves the project instead (several "
+             "schedulers may share one PostgreSQL store: each fire is claimed once).",
+    ).tag(config=True)
+    base_url = Unicode(
+        "",
+        help="Full URL where users reach this JupyterLab (e.g. https://lab.example.com/jupyter), "
+             "for the links to runs in scenario reports; not ServerApp.base_url. Empty: "
+             "mlprod.toml [scheduler] base_url, then MLPROD_SCHEDULER_BASE_URL, then this "
+             "server's own URL (its custom_display_url if set).",
+    ).tag(config=True)
+    scheduler_stop_timeout = Float(
+        None, allow_none=True,
+        help="When the server stops, seconds the scheduler's running scenario runs may take "
+             "to finish before they are cancelled. Unset: mlprod.toml [scheduler] "
+             "stop_timeout, then MLPROD_SCHEDULER_STOP_TIMEOUT, then 30.",
+    ).tag(config=True)
 
     def _overrides(self) -> dict[str, Any]:
         return {"store_url": self.store_url or None, "executor": self.executor or None,
@@ -175,8 +201,9 @@ class MlprodApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.pool = ThreadPoolExecutor(max(1, self.api_threads), thread_name_prefix="mlprod-api")
+        self.scheduler = None
         self.holder = ProjectHolder(self.open_project, self.pool, self.log, self.retry_interval,
-                                    str(self.resolved_root()))
+                                    str(self.resolved_root()), on_open=self.start_scheduler)
         self.settings.update({"mlprod_project": self.holder, "mlprod_pool": self.pool,
                               "mlprod_openapi": functools.cache(_load_openapi)})
 
@@ -190,7 +217,59 @@ class MlprodApp(ExtensionApp):
         # and a misconfiguration shows in the log at startup rather than at the first click.
         self._warming = asyncio.ensure_future(self.holder.warm())
 
+    # -- the embedded scheduler (its own threads; never on the event loop) -----------------
+    def start_scheduler(self, project: Project) -> None:
+        """Runs in the pool once the project is open. A scheduler that cannot start (e.g. a bad
+        [scheduler] table) is logged; the REST API keeps working."""
+        if not self.scheduler_enabled or getattr(self, "_stopping", False):
+            return
+        from ..scheduling import Scheduler
+
+        try:
+            scheduler = Scheduler(project, base_url=self._report_base_url(project),
+                                  stop_timeout=self.scheduler_stop_timeout).start()
+        except MlprodError as exc:
+            self.log.error("mlprod: the scenario scheduler cannot start: %s", exc.message)
+            return
+        except Exception:  # noqa: BLE001 - the API must keep working without it
+            self.log.exception("mlprod: the scenario scheduler cannot start")
+            return
+        self.scheduler = scheduler
+        self.log.info("mlprod: scenario scheduler %s started (links to %s)", scheduler.name,
+                      scheduler.config.base_url)
+        if getattr(self, "_stopping", False):  # the server began stopping meanwhile
+            self.scheduler = None
+            scheduler.stop()
+
+    def _report_base_url(self, project: Project) -> str | None:
+        """The explicit trait, else what mlprod.toml / the environment say, else our own URL."""
+        from ..scheduling.config import SchedulerConfig
+
+        if self.base_url:
+            return self.base_url
+        if SchedulerConfig.load(project.root).base_url != SchedulerConfig.base_url:
+            return None  # configured in mlprod.toml or MLPROD_SCHEDULER_BASE_URL
+        server = self.serverapp
+        if server is None:
+            return None
+        try:
+            url = server.connection_url
+            if server.custom_display_url:
+                custom = urllib.parse.urlsplit(server.custom_display_url)
+                url = urllib.parse.urlunsplit((custom.scheme, custom.netloc, server.base_url,
+                                               "", ""))
+        except Exception:  # noqa: BLE001 - a URL we cannot work out: the configured default
+            return None
+        url = url.rstrip("/")
+        return url if url.startswith(("http://", "https://")) else None
+
     async def stop_extension(self) -> None:
+        self._stopping = True
+        scheduler, self.scheduler = getattr(self, "scheduler", None), None
+        if scheduler is not None:
+            # graceful: its runs finish (or are cancelled) and are recorded before the
+            # project closes; in a thread of its own, never on the event loop
+            await asyncio.get_running_loop().run_in_executor(None, scheduler.stop)
         holder = getattr(self, "holder", None)
         if holder is not None:
             await holder.close(self.close_timeout)

@@ -22,12 +22,21 @@ STATUS: dict[type[MlprodError], int] = {
     MlprodError: 400,  # a bare MlprodError is still something the caller can act on
 }
 
+# A few error codes override their class's status. `unauthorized` is a production node
+# refusing (or lacking) the token this server sends it: the caller's Jupyter credentials are
+# fine, so not 401/403 (which a client would take for its own login) but 502, the upstream's.
+CODE_STATUS: dict[str, int] = {
+    "unauthorized": 502,
+}
+
 # Codes for errors raised by the HTTP layer itself rather than by the domain.
 _HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 503: "unavailable"}
 
 
 def status_for(exc: MlprodError) -> int:
+    if exc.code in CODE_STATUS:
+        return CODE_STATUS[exc.code]
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]

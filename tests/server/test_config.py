@@ -25,9 +25,11 @@ def mlprod_config(request, project_root, tmp_path):
 
 
 def _request_args(method: str, route: str) -> dict:
-    kwargs: dict = {"id": 1, "step": "prepare"}
+    kwargs: dict = {"id": 1, "step": "prepare", "name": "prod"}
     if route == "/notebooks/step":
         kwargs["params"] = {"path": "prepare.ipynb"}
+    if route == "/bundles/diff":
+        kwargs["params"] = {"a": "latest", "b": "latest"}
     if method == "PUT":
         kwargs["json_body"] = {"step": "prepare", "outputs": ["data/applications.csv"]}
     elif method == "POST":

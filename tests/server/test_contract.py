@@ -107,7 +107,7 @@ async def test_every_route_requires_the_token(api, project_root, method, route, 
     if method in ("POST", "PUT"):
         kwargs["json_body"] = {} if route == "/runs" or "{id}" in route else {"step": "x"}
     params = {"path": "prepare.ipynb"} if route == "/notebooks/step" else None
-    reply = await api.request(method, route, id=1, step="prepare", params=params,
+    reply = await api.request(method, route, id=1, step="prepare", name="prod", params=params,
                               headers={"Authorization": credentials}, **kwargs)
     assert reply.status in (401, 403), reply.body
     assert reply.error["code"] in ("unauthorized", "forbidden")

@@ -1,0 +1,429 @@
+"""Bundles, deployments and the production node:
+
+    mlprod bundle create|preview|list|show|diff|verify|export|import|lock
+    mlprod bundles                          (= mlprod bundle list)
+    mlprod deploy BUNDLE --to TARGET [--strict] [-m MSG]
+    mlprod rollback [--target TARGET] [--to BUNDLE]
+    mlprod deployments [--target TARGET]
+    mlprod nodes [list | register NAME URL [--token-env VAR] | remove NAME]
+    mlprod node [--host H] [--port P]       the headless production node (this folder)
+    mlprod audit [--action A] [--bundle B]
+
+A TARGET is a registered node's name, a node's URL or a production folder. A node's token is
+read from an environment variable, never from the command line of a deploy: the registered
+node's `token_env` (default $MLPROD_NODE_TOKEN), or the one `--token-env` names.
+The argument builders here are shared with the `%mlprod` magic."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+
+from ..errors import InvalidInput
+from .output import one_line, text_table
+from .output_bundles import (AUDIT_HEADERS, BUNDLE_HEADERS, DEPLOYMENT_HEADERS, NODE_HEADERS,
+                             audit_rows, bundle_lines, bundle_rows, created_line, deploy_lines,
+                             deployment_line, deployment_rows, diff_lines, fmt_size, node_rows,
+                             preview_lines, verify_lines)
+
+EXIT_NOT_OK = 1  # `bundle verify` found a damaged or missing file (the command itself worked)
+TOKEN_ENV = "MLPROD_NODE_TOKEN"
+TARGET_HELP = ("a registered node's name (`mlprod nodes`), a node URL (http://host:port; token "
+               f"from ${TOKEN_ENV}) or a production folder")
+
+
+# -- argument builders (CLI and magic) --------------------------------------------------------
+def args_create(p) -> None:
+    p.add_argument("-m", "--message", default="", help="what this bundle is (shown in lists, "
+                   "diffs and deployments)")
+
+
+def args_list(p, default: int = 20) -> None:
+    p.add_argument("--limit", type=int, default=default, metavar="N",
+                   help=f"how many bundles to list, newest first (default {default})")
+
+
+def args_show(p) -> None:
+    p.add_argument("bundle", metavar="BUNDLE", help="bundle id, unique prefix (4+) or `latest`")
+    p.add_argument("--files", action="store_true", help="list every file with size and sha256")
+    p.add_argument("--packages", action="store_true", help="list the environment lock")
+
+
+def args_diff(p) -> None:
+    p.add_argument("a", metavar="A", help="the older bundle (id, prefix or `latest`)")
+    p.add_argument("b", metavar="B", help="the newer bundle")
+
+
+def args_bundle(p) -> None:
+    p.add_argument("bundle", metavar="BUNDLE", help="bundle id, unique prefix (4+) or `latest`")
+
+
+def _token_env(p) -> None:
+    p.add_argument("--token-env", metavar="VAR",
+                   help="environment variable holding the node's token (default: the "
+                        f"registered node's token_env, else ${TOKEN_ENV})")
+
+
+def args_deploy(p) -> None:
+    p.add_argument("bundle", metavar="BUNDLE", help="bundle id, unique prefix (4+) or `latest`")
+    p.add_argument("--to", "--target", dest="target", required=True, metavar="TARGET",
+                   help=TARGET_HELP)
+    p.add_argument("--strict", action="store_true",
+                   help="refuse when the target's packages, Python or platform differ from the "
+                        "bundle's lock (checked before anything is uploaded)")
+    p.add_argument("-m", "--message", default="", help="why (kept in the history and the audit)")
+    _token_env(p)
+
+
+def args_rollback(p) -> None:
+    p.add_argument("--target", metavar="TARGET",
+                   help=TARGET_HELP + " (default: this project, when it is the production folder)")
+    p.add_argument("--to", dest="to", metavar="BUNDLE",
+                   help="the bundle to go back to (default: the one active before the current)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse when the environment does not match that bundle's lock")
+    p.add_argument("-m", "--message", default="", help="why (kept in the history and the audit)")
+    _token_env(p)
+
+
+def args_deployments(p, default: int = 20) -> None:
+    p.add_argument("--target", metavar="TARGET",
+                   help=TARGET_HELP + " (default: this project)")
+    p.add_argument("--limit", type=int, default=default, metavar="N",
+                   help=f"how many deployments to list, newest first (default {default})")
+    _token_env(p)
+
+
+def token_from(ns) -> str | None:
+    name = getattr(ns, "token_env", None)
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise InvalidInput(f"${name} is not set (--token-env names the environment variable "
+                           "that holds the node's token)", field="token_env")
+    return value
+
+
+# -- registration -----------------------------------------------------------------------------
+def register(command, sub, common) -> None:
+    group = sub.add_parser("bundle", parents=[common],
+                           help="freeze the project into versioned bundles; compare, verify, "
+                                "export and import them",
+                           description="Bundles: immutable, content-hashed snapshots of the "
+                                       "project (notebooks, pipeline, scenarios, endpoints, "
+                                       "environment lock, data and models).")
+    actions = group.add_subparsers(dest="action", metavar="ACTION", parser_class=type(group))
+    actions.required = True
+    args_create(command("create", cmd_create, "freeze the project into a new bundle (unchanged "
+                        "files cost no new bytes)", parent=actions))
+    command("preview", cmd_preview, "what a new bundle would hold, with sizes, storing nothing",
+            parent=actions)
+    args_list(command("list", cmd_list, "list bundles, newest first", parent=actions))
+    args_show(command("show", cmd_show, "show a bundle: provenance, contents, environment",
+                      parent=actions))
+    args_diff(command("diff", cmd_diff, "what changed from bundle A to bundle B: files, notebook "
+                      "cells, data sizes, packages, pipeline, scenarios, endpoints",
+                      parent=actions))
+    args_bundle(command("verify", cmd_verify, "re-hash a bundle's manifest and files; exit 1 if "
+                        "any is damaged or missing", parent=actions))
+    p = command("export", cmd_export, "write a bundle to one archive file (tar)", parent=actions)
+    args_bundle(p)
+    p.add_argument("-o", "--output", default=".", metavar="PATH",
+                   help="archive file, or a folder to write <project>-<id>.mlprod-bundle.tar in "
+                        "(default: the current folder)")
+    p.add_argument("--gzip", action="store_true", help="compress (tar.gz)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p = command("import", cmd_import, "register a bundle from an archive file; an unsafe, "
+                "tampered or truncated archive is refused and leaves nothing behind",
+                parent=actions)
+    p.add_argument("archive", metavar="ARCHIVE")
+    p.add_argument("--expect", metavar="BUNDLE",
+                   help="refuse unless the archive holds this bundle (id or prefix)")
+    args_bundle(command("lock", cmd_lock, "print a bundle's environment lock as a pip/uv "
+                        "requirements file", parent=actions))
+
+    args_list(command("bundles", cmd_list, "list bundles, newest first (= mlprod bundle list)"))
+    args_deploy(command("deploy", cmd_deploy, "deploy a bundle to a target and activate it "
+                        "there: only missing files travel, every hash is verified, the switch "
+                        "is atomic; a failure leaves the previous bundle active"))
+    args_rollback(command("rollback", cmd_rollback, "roll a target back to its previous bundle "
+                          "(or to --to BUNDLE) in one action: code, data, scenarios and "
+                          "endpoints"))
+    args_deployments(command("deployments", cmd_deployments,
+                             "a target's deployment history, newest first"))
+
+    nodes = command("nodes", cmd_nodes_list, "registered production nodes: list (default), "
+                    "register, remove")
+    node_actions = nodes.add_subparsers(dest="node_action", metavar="ACTION",
+                                        parser_class=type(nodes))
+    command("list", cmd_nodes_list, "list registered nodes", parent=node_actions)
+    p = command("register", cmd_nodes_register, "register (or update) a node by name; its "
+                "token stays in an environment variable", parent=node_actions)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("url", metavar="URL", help="the node's address, e.g. http://prod-host:8765")
+    p.add_argument("--token-env", metavar="VAR",
+                   help=f"environment variable holding its token (default ${TOKEN_ENV})")
+    p = command("remove", cmd_nodes_remove, "forget a registered node (the node is untouched)",
+                parent=node_actions)
+    p.add_argument("name", metavar="NAME")
+
+    p = command("node", cmd_node, "run this folder as a headless production node: a "
+                "token-authenticated REST API receiving bundles, and the active bundle's "
+                "scheduler and endpoints; Ctrl-C or SIGTERM stops it gracefully")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; put anything public behind "
+                        "TLS)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free "
+                   "one)")
+    p.add_argument("--token", help=f"the token clients must send (prefer ${TOKEN_ENV} or "
+                   "--token-file: a command line is visible to other users)")
+    p.add_argument("--token-file", metavar="FILE",
+                   help="file of accepted tokens, one a line (`name:token` or a bare token)")
+    p.add_argument("--name", help="the node's name (default: the project's name)")
+    p.add_argument("--ready-file", metavar="FILE",
+                   help="write {url, port, pid} here once the node accepts requests")
+    p.add_argument("--no-services", action="store_true",
+                   help="serve the API only: do not start the active bundle's scheduler and "
+                        "endpoints")
+    p.add_argument("--sync-interval", type=float, default=3.0, metavar="SECONDS",
+                   help="how often to pick up a deployment made to this folder by another "
+                        "process (default 3)")
+
+    p = command("audit", cmd_audit, "audit events, newest first: who created, exported, "
+                "deployed or rolled back which bundle, where")
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--action", help="only this action, e.g. bundle.deploy")
+    p.add_argument("--bundle", metavar="BUNDLE", help="only events about this bundle")
+
+
+# -- bundles ----------------------------------------------------------------------------------
+def cmd_create(ctx) -> int:
+    view = ctx.project.bundles.create(ctx.ns.message)
+    ctx.emit(view, created_line(view) + f"\nbundle {view['id']}")
+    return 0
+
+
+def cmd_preview(ctx) -> int:
+    view = ctx.project.bundles.preview()
+    ctx.emit(view, "\n".join(preview_lines(view)))
+    return 0
+
+
+def cmd_list(ctx) -> int:
+    data = ctx.project.bundles.list(limit=ctx.ns.limit)
+    if ctx.json:
+        ctx.emit(data, "")
+    elif not data["bundles"]:
+        ctx.out("no bundles yet: `mlprod bundle create -m MESSAGE` makes one")
+    else:
+        ctx.out(text_table(BUNDLE_HEADERS, bundle_rows(data["bundles"])))
+        if data["total"] > len(data["bundles"]):
+            ctx.out(f"({len(data['bundles'])} of {data['total']}; --limit N shows more)")
+    return 0
+
+
+def cmd_show(ctx) -> int:
+    view = ctx.project.bundles.show(ctx.ns.bundle)
+    ctx.emit(view, "\n".join(bundle_lines(view, files=ctx.ns.files, packages=ctx.ns.packages)))
+    return 0
+
+
+def cmd_diff(ctx) -> int:
+    diff = ctx.project.bundles.diff(ctx.ns.a, ctx.ns.b)
+    ctx.emit(diff, "\n".join(diff_lines(diff)))
+    return 0
+
+
+def cmd_verify(ctx) -> int:
+    result = ctx.project.bundles.verify(ctx.ns.bundle)
+    ctx.emit(result, "\n".join(verify_lines(result)))
+    return 0 if result["ok"] else EXIT_NOT_OK
+
+
+def cmd_export(ctx) -> int:
+    ns = ctx.ns
+    result = ctx.project.bundles.export(ns.bundle, ns.output, compress=ns.gzip,
+                                        overwrite=ns.force)
+    ctx.emit(result, f"wrote {result['path']} ({fmt_size(result['size'])}, bundle "
+                     f"{result['bundle_id'][:12]}, {result['blobs']} file content(s))")
+    return 0
+
+
+def cmd_import(ctx) -> int:
+    view = ctx.project.bundles.import_archive(ctx.ns.archive, expect_id=ctx.ns.expect)
+    verb = "was already here" if view["already_present"] else "imported"
+    ctx.emit(view, f"bundle {view['short_id']} {verb}: {view['file_count']} file(s), "
+                   f"{fmt_size(view['total_size'])}, {view['new_blobs']} new file content(s)")
+    return 0
+
+
+def cmd_lock(ctx) -> int:
+    bundles = ctx.project.bundles
+    text = bundles.environment_lock(ctx.ns.bundle)
+    if ctx.json:
+        ctx.emit({"bundle_id": bundles.resolve(ctx.ns.bundle), "requirements": text}, "")
+    else:
+        ctx.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+# -- deployments ------------------------------------------------------------------------------
+class DeployProgress:
+    """One line per phase; on a terminal also a live upload counter rewritten in place."""
+
+    def __init__(self, stream, tty: bool | None = None):
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.live = False
+
+    def update(self, event: dict) -> None:
+        phase = event.get("phase")
+        if phase == "environment":
+            if event["ok"]:
+                self._line("environment: the target matches the bundle's lock")
+            else:
+                self._line(f"environment: {len(event['problems'])} difference(s) from the "
+                           "bundle's lock")
+                for problem in event["problems"]:
+                    self._line(f"  - {one_line(problem, 200)}")
+        elif phase == "upload" and "done" not in event:
+            if event["blobs"]:
+                self._line(f"upload: {event['blobs']} file content(s) the target lacks, "
+                           f"{fmt_size(event['bytes'])}")
+            else:
+                self._line("upload: nothing to send, the target has every file")
+        elif phase == "upload" and self.tty:
+            width = shutil.get_terminal_size((100, 20)).columns
+            text = (f"  {event['done']}/{event['blobs']} sent, {fmt_size(event['sent'])} of "
+                    f"{fmt_size(event['bytes'])}")
+            self.stream.write("\r\033[K" + text[:max(width - 1, 20)])
+            self.stream.flush()
+            self.live = True
+        elif phase == "activate":
+            self._line("activate: writing and verifying the bundle's files, then switching")
+
+    def _line(self, text: str) -> None:
+        self.close()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\r\033[K")
+            self.live = False
+        self.stream.flush()
+
+
+def cmd_deploy(ctx) -> int:
+    ns = ctx.ns
+    progress = None if ctx.json else DeployProgress(ctx.stdout)
+    try:
+        result = ctx.project.bundles.deploy(ns.bundle, ns.target, token=token_from(ns),
+                                            strict=ns.strict, message=ns.message,
+                                            progress=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    ctx.emit(result, "\n".join(deploy_lines(result)))
+    return 0
+
+
+def cmd_rollback(ctx) -> int:
+    ns = ctx.ns
+    d = ctx.project.bundles.rollback(ns.target, to=ns.to, token=token_from(ns),
+                                     message=ns.message, strict=ns.strict)
+    was = f"; bundle {d['previous_bundle_id'][:12]} before" if d.get("previous_bundle_id") else ""
+    ctx.emit(d, f"rolled back: {deployment_line(d)}{was}")
+    return 0
+
+
+def cmd_deployments(ctx) -> int:
+    ns = ctx.ns
+    history = ctx.project.bundles.deployments(ns.target, token=token_from(ns), limit=ns.limit)
+    if ctx.json:
+        ctx.emit(history, "")
+        return 0
+    active = history["active"]
+    ctx.out(deployment_line(active) if active else f"nothing is deployed on {history['node']}")
+    if history["deployments"]:
+        ctx.out("")
+        ctx.out(text_table(DEPLOYMENT_HEADERS, deployment_rows(history["deployments"])))
+    return 0
+
+
+# -- nodes ------------------------------------------------------------------------------------
+def cmd_nodes_list(ctx) -> int:
+    nodes = ctx.project.bundles.nodes()
+    if ctx.json:
+        ctx.emit({"nodes": nodes}, "")
+    elif not nodes:
+        ctx.out("no registered nodes: `mlprod nodes register NAME URL` adds one")
+    else:
+        ctx.out(text_table(NODE_HEADERS, node_rows(nodes)))
+    return 0
+
+
+def cmd_nodes_register(ctx) -> int:
+    ns = ctx.ns
+    node = ctx.project.bundles.register_node(ns.name, ns.url, ns.token_env)
+    hint = "" if node["token_available"] else f" (set ${node['token_env']} before deploying)"
+    ctx.emit(node, f"registered node {node['name']} at {node['url']}; its token is read from "
+                   f"${node['token_env']}{hint}")
+    return 0
+
+
+def cmd_nodes_remove(ctx) -> int:
+    ctx.project.bundles.remove_node(ctx.ns.name)
+    ctx.emit({"name": ctx.ns.name, "removed": True}, f"removed node {ctx.ns.name}")
+    return 0
+
+
+def cmd_node(ctx) -> int:
+    import logging
+
+    from ..node import run_node
+    from . import args as shared
+
+    ns = ctx.ns
+    if not 0 <= ns.port <= 65535:
+        raise InvalidInput(f"--port must be from 0 to 65535, got {ns.port}", field="port")
+    if ns.sync_interval <= 0:
+        raise InvalidInput("--sync-interval must be > 0", field="sync_interval")
+    logging.basicConfig(level=logging.INFO, stream=ctx.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def ready(info: dict) -> None:
+        if ctx.json:
+            ctx.out(json.dumps(info))
+        else:
+            ctx.out(f"mlprod node {info['name']} serving {info['root']} at {info['url']} "
+                    "(Ctrl-C or SIGTERM stops it)")
+        ctx.stdout.flush()
+
+    try:
+        run_node(shared.project_root(ns), ns.port, ns.token, host=ns.host,
+                 token_file=ns.token_file, store_url=getattr(ns, "store", None), name=ns.name,
+                 ready_file=ns.ready_file, start_services=not ns.no_services,
+                 sync_interval=ns.sync_interval, on_ready=ready)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise InvalidInput(f"cannot listen on {ns.host}:{ns.port}: {exc.strerror}",
+                               field="port") from None
+        raise
+    ctx.err("mlprod node stopped")
+    return 0
+
+
+# -- audit ------------------------------------------------------------------------------------
+def cmd_audit(ctx) -> int:
+    ns = ctx.ns
+    data = ctx.project.bundles.audit(ns.limit, action=ns.action, bundle=ns.bundle)
+    if ctx.json:
+        ctx.emit(data, "")
+    elif not data["events"]:
+        ctx.out("no audit events")
+    else:
+        ctx.out(text_table(AUDIT_HEADERS, audit_rows(data["events"])))
+    return 0

@@ -1,0 +1,123 @@
+"""`%mlprod schedule` and `%mlprod scenarios` executed by a real kernel: a notebook run by
+papermill on a copy of the example project, its outputs read back, the store checked."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+import jupyter_mlprod
+from jupyter_mlprod.project import Project
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE_HOME = str(Path(jupyter_mlprod.__file__).resolve().parents[1])
+
+SCHEDULE = ('%mlprod schedule nightly --cron "0 6 * * 1-5" --tz Europe/Paris --steps prepare '
+            '-p n_rows=50 --webhook-env SLACK_WEBHOOK_URL --when failure')
+CELLS = [
+    "%load_ext jupyter_mlprod",
+    "%mlprod scenarios",
+    SCHEDULE,
+    '%mlprod schedule hourly --every 1h --from train --disabled',
+    '%mlprod schedule broken --cron "61 * * * *"',
+    "%mlprod schedule nightly --manual",
+    "%mlprod scenarios",
+    "listed = %mlprod scenarios\nprint([s['name'] for s in listed.data['scenarios']])",
+]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("magics-scenarios")
+    root = base / "loan"
+    shutil.copytree(REPO / "example_notebooks", root, ignore=shutil.ignore_patterns(
+        ".mlprod", "data", "models", "reports", ".ipynb_checkpoints"))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    source, output = base / "schedule.ipynb", base / "schedule.out.ipynb"
+    nbformat.write(nb, source)
+    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "MLPROD_PROJECT")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_HOME, saved["PYTHONPATH"]) if p)
+    os.environ.pop("MLPROD_PROJECT", None)
+    try:
+        papermill.execute_notebook(str(source), str(output), kernel_name="python3", cwd=str(root),
+                                   progress_bar=False, execution_timeout=120)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return root, nbformat.read(str(output), as_version=4)
+
+
+def outputs_of(nb, source: str, nth: int = 0) -> list[dict]:
+    return [c for c in nb.cells if c.source == source][nth].outputs
+
+
+def text_of(outputs, mime: str = "text/plain") -> str:
+    return "\n".join(o.text if o.output_type == "stream" else o.get("data", {}).get(mime, "")
+                     for o in outputs)
+
+
+def test_no_cell_raised(executed):
+    _, nb = executed
+    for cell in nb.cells:
+        assert all(o.output_type != "error" for o in cell.outputs), cell.source
+        assert "Traceback" not in text_of(cell.outputs), cell.source
+
+
+def test_schedule_creates_the_scenario(executed):
+    root, nb = executed
+    assert "no scenarios yet" in text_of(outputs_of(nb, "%mlprod scenarios", 0))
+    outs = outputs_of(nb, SCHEDULE)
+    text, html = text_of(outs), text_of(outs, "text/html")
+    assert "created scenario 'nightly' (id 1)" in text and "created scenario nightly" in html
+    assert "At 06:00, Monday through Friday (Europe/Paris)" in text
+    assert "webhook $SLACK_WEBHOOK_URL (failure)" in text
+    project = Project(root)
+    try:
+        hourly, nightly = project.scenarios.list()      # by name
+    finally:
+        project.close()
+    assert nightly["run"] == {"steps": ["prepare"], "from": None, "parameters": {"n_rows": 50},
+                              "force": False}
+    assert nightly["reporters"] == [{"type": "webhook", "url_env": "SLACK_WEBHOOK_URL",
+                                     "format": "slack", "when": "failure"}]
+    assert (hourly["enabled"], hourly["run"]["from"]) == (False, "train")
+
+
+@pytest.mark.parametrize("source, words", [
+    ('%mlprod schedule broken --cron "61 * * * *"', ["triggers[0].cron", "'61 * * * *'"]),
+    ("%mlprod schedule nightly --manual", ["name", "already exists"]),
+])
+def test_bad_input_is_one_red_line_naming_the_field(executed, source, words):
+    _, nb = executed
+    outs = outputs_of(nb, source)
+    assert len(outs) == 1
+    line = outs[0].data["text/plain"]
+    assert line.startswith("mlprod: error: ") and len(line.splitlines()) == 1
+    for word in words:
+        assert word in line, line
+    assert "mlprod-error" in outs[0].data["text/html"]
+
+
+def test_scenarios_is_a_table_with_triggers_in_words(executed):
+    _, nb = executed
+    outs = outputs_of(nb, "%mlprod scenarios", 1)
+    html, text = text_of(outs, "text/html"), text_of(outs)
+    assert "<table" in html
+    for header in ("name", "triggers", "next fire", "last outcome", "enabled"):
+        assert f">{header}</th>" in html
+    assert "At 06:00, Monday through Friday (Europe/Paris)" in html and "every 1 h" in html
+    header, hourly, nightly = text.splitlines()
+    assert nightly.split()[:3] == ["1", "nightly", "yes"]
+    assert hourly.split()[:3] == ["2", "hourly", "no"]
+    printed = text_of(outputs_of(nb, CELLS[-1]))
+    assert "['hourly', 'nightly']" in printed
