@@ -190,6 +190,14 @@ def register(command, sub, common) -> None:
     p.add_argument("--sync-interval", type=float, default=3.0, metavar="SECONDS",
                    help="how often to pick up a deployment made to this folder by another "
                         "process (default 3)")
+    p.add_argument("--serve-port", type=int, default=None, metavar="PORT",
+                   help="serve the active bundle's endpoints on this port (0 picks a free one; "
+                        "default: not served)")
+    p.add_argument("--serve-host", default=None, metavar="HOST",
+                   help="address for the endpoints (default: --host; beyond loopback every "
+                        "endpoint needs an API key)")
+    p.add_argument("--serve-workers", type=int, default=None, metavar="N",
+                   help="endpoint worker processes (default: one per core)")
 
     p = command("audit", cmd_audit, "audit events, newest first: who created, exported, "
                 "deployed or rolled back which bundle, where")
@@ -389,6 +397,9 @@ def cmd_node(ctx) -> int:
     ns = ctx.ns
     if not 0 <= ns.port <= 65535:
         raise InvalidInput(f"--port must be from 0 to 65535, got {ns.port}", field="port")
+    if ns.serve_port is not None and not 0 <= ns.serve_port <= 65535:
+        raise InvalidInput(f"--serve-port must be from 0 to 65535, got {ns.serve_port}",
+                           field="serve_port")
     if ns.sync_interval <= 0:
         raise InvalidInput("--sync-interval must be > 0", field="sync_interval")
     logging.basicConfig(level=logging.INFO, stream=ctx.stderr,
@@ -406,7 +417,8 @@ def cmd_node(ctx) -> int:
         run_node(shared.project_root(ns), ns.port, ns.token, host=ns.host,
                  token_file=ns.token_file, store_url=getattr(ns, "store", None), name=ns.name,
                  ready_file=ns.ready_file, start_services=not ns.no_services,
-                 sync_interval=ns.sync_interval, on_ready=ready)
+                 sync_interval=ns.sync_interval, on_ready=ready, serve_port=ns.serve_port,
+                 serve_host=ns.serve_host, serve_workers=ns.serve_workers)
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise InvalidInput(f"cannot listen on {ns.host}:{ns.port}: {exc.strerror}",

@@ -21,7 +21,8 @@ class Node:
     active bundle, the accepted tokens and the thread pool for blocking work."""
 
     def __init__(self, root, *, tokens: dict[str, str], store_url: str | None = None,
-                 name: str | None = None, start_services: bool = True):
+                 name: str | None = None, start_services: bool = True,
+                 serve: dict | None = None):
         from .. import __version__
         from ..bundles.runtime import ActiveRuntime
         from ..project import Project
@@ -32,6 +33,11 @@ class Node:
         self.version = __version__
         self.pool = ThreadPoolExecutor(8, thread_name_prefix="mlprod-node")
         self.runtime = ActiveRuntime(self.service, start_services=start_services)
+        self.serving = None  # with `serve` ({host, port, workers}): the endpoints' server
+        if serve is not None and start_services:
+            from ..serving.supervisor import EndpointSupervisor
+
+            self.serving = EndpointSupervisor(self.project.endpoints, **serve)
 
     @property
     def _clean_marker(self) -> Path:
@@ -42,10 +48,19 @@ class Node:
         if not self._clean_marker.exists():  # the last run of the node did not stop cleanly
             recovered["repaired"] = self.service.activator.repair_active()
         self._clean_marker.unlink(missing_ok=True)
-        self.runtime.sync()
+        self.sync()
         return recovered
 
+    def sync(self) -> dict:
+        """Match the running services to the active deployment; keep the endpoints served."""
+        described = self.runtime.sync()
+        if self.serving is not None:
+            self.serving.ensure()
+        return described
+
     def close(self) -> None:
+        if self.serving is not None:
+            self.serving.stop()
         self.runtime.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.project.close()
@@ -64,10 +79,14 @@ def run_node(root: str | os.PathLike = ".", port: int = 8765, token: str | None 
              host: str = "127.0.0.1", token_file: str | None = None, store_url: str | None = None,
              name: str | None = None, ready_file: str | os.PathLike | None = None,
              start_services: bool = True, sync_interval: float = 3.0,
+             serve_port: int | None = None, serve_host: str | None = None,
+             serve_workers: int | None = None,
              on_ready: Callable[[dict], None] | None = None) -> None:
     """Serve the node until SIGINT/SIGTERM. `port=0` picks a free port; `ready_file` receives
     {"url", "port", "pid"} once the node accepts requests, and `on_ready` is called with it
-    (plus "name" and "root")."""
+    (plus "name" and "root"). With `serve_port`, the active bundle's endpoints are served there
+    (on `serve_host`, default `host`; beyond loopback each endpoint needs an API key), switching
+    version with every activation or rollback."""
     from tornado.httpserver import HTTPServer
     from tornado.ioloop import PeriodicCallback
     from tornado.netutil import bind_sockets
@@ -76,8 +95,10 @@ def run_node(root: str | os.PathLike = ".", port: int = 8765, token: str | None 
 
     root = Path(root).expanduser().resolve()
     tokens = load_tokens(root, token, token_file)
+    serve = None if serve_port is None else {
+        "host": serve_host or host, "port": serve_port, "workers": serve_workers}
     node = Node(root, tokens=tokens, store_url=store_url, name=name,
-                start_services=start_services)
+                start_services=start_services, serve=serve)
     node.start()
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("the node listens on %s over plain HTTP; put it behind TLS", host)
@@ -107,7 +128,7 @@ def run_node(root: str | os.PathLike = ".", port: int = 8765, token: str | None 
                 return
             busy[0] = True
             try:
-                await loop.run_in_executor(node.pool, node.runtime.sync)
+                await loop.run_in_executor(node.pool, node.sync)
             except Exception:
                 log.exception("could not sync the active deployment")
             finally:

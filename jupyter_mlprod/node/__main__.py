@@ -23,12 +23,19 @@ def main(argv=None) -> int:
     parser.add_argument("--no-services", action="store_true",
                         help="do not start the active bundle's scheduler/endpoints")
     parser.add_argument("--sync-interval", type=float, default=3.0)
+    parser.add_argument("--serve-port", type=int, default=None,
+                        help="serve the active bundle's endpoints on this port (0: a free one)")
+    parser.add_argument("--serve-host", default=None, help="address for the endpoints "
+                        "(default: --host; beyond loopback every endpoint needs an API key)")
+    parser.add_argument("--serve-workers", type=int, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         run_node(args.root, args.port, args.token, host=args.host, token_file=args.token_file,
                  store_url=args.store_url, name=args.name, ready_file=args.ready_file,
-                 start_services=not args.no_services, sync_interval=args.sync_interval)
+                 start_services=not args.no_services, sync_interval=args.sync_interval,
+                 serve_port=args.serve_port, serve_host=args.serve_host,
+                 serve_workers=args.serve_workers)
     except MlprodError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

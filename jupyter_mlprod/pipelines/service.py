@@ -92,7 +92,9 @@ class RunService:
                                      executor=executor, hasher=self.hasher,
                                      settings=self.settings, clock=self.clock,
                                      on_update=on_update)
-            if not wait:
+            if wait:  # runs in this thread, which reconcile() must see as the run's owner
+                self._threads[run_id] = threading.current_thread()
+            else:
                 thread = threading.Thread(target=execution.run, name=f"mlprod-run-{run_id}",
                                           daemon=True)
                 self._threads[run_id] = thread
@@ -132,7 +134,7 @@ class RunService:
 
     def wait(self, run_id: int, timeout: float | None = None) -> dict:
         thread = self._threads.get(run_id)
-        if thread:
+        if thread and thread is not threading.current_thread():
             thread.join(timeout)
         return self.get(run_id)
 

@@ -32,7 +32,15 @@ def _string(body: dict, key: str, *, required: bool = False) -> str | None:
     return value
 
 
-class EndpointsHandler(MlprodHandler):
+class _Handler(MlprodHandler):
+    async def body(self, allowed: tuple[str, ...]) -> dict:
+        """The request's JSON object, read once the project is open (an unopenable project
+        answers 503 whatever the body)."""
+        await self.settings["mlprod_project"].get()
+        return self.object_body(allowed)
+
+
+class EndpointsHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self):
@@ -41,7 +49,7 @@ class EndpointsHandler(MlprodHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.object_body(CREATE_FIELDS)
+        body = await self.body(CREATE_FIELDS)
         name = _string(body, "name", required=True)
         notebook = _string(body, "notebook")
         description = body.get("description", "")
@@ -51,7 +59,7 @@ class EndpointsHandler(MlprodHandler):
         self.reply(view, 201)
 
 
-class EndpointHandler(MlprodHandler):
+class EndpointHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
@@ -60,7 +68,7 @@ class EndpointHandler(MlprodHandler):
     @web.authenticated
     @authorized
     async def put(self, name: str):
-        body = self.object_body(UPDATE_FIELDS)
+        body = await self.body(UPDATE_FIELDS)
         self.reply(await self.call(lambda p: p.endpoints.update(
             name, description=body.get("description"), options=body.get("options"))))
 
@@ -72,7 +80,7 @@ class EndpointHandler(MlprodHandler):
         self.finish()
 
 
-class VersionsHandler(MlprodHandler):
+class VersionsHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
@@ -81,7 +89,7 @@ class VersionsHandler(MlprodHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str):
-        body = self.object_body(VERSION_FIELDS)
+        body = await self.body(VERSION_FIELDS)
         notebook = _string(body, "notebook", required=True)
         version = _string(body, "version")
         activate = body.get("activate")
@@ -91,7 +99,7 @@ class VersionsHandler(MlprodHandler):
             name, notebook=notebook, version=version, activate=activate)), 201)
 
 
-class TrafficHandler(MlprodHandler):
+class TrafficHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
@@ -105,7 +113,7 @@ class TrafficHandler(MlprodHandler):
     @web.authenticated
     @authorized
     async def put(self, name: str):
-        body = self.object_body(TRAFFIC_FIELDS)
+        body = await self.body(TRAFFIC_FIELDS)
         if "weights" not in body:
             raise InvalidInput("the field 'weights' is required", field="weights")
         weights = body["weights"]
@@ -115,23 +123,23 @@ class TrafficHandler(MlprodHandler):
             name, weights, shadow=shadow, sticky_header=sticky, reason="set from the panel")))
 
 
-class PromoteHandler(MlprodHandler):
+class PromoteHandler(_Handler):
     @web.authenticated
     @authorized
     async def post(self, name: str):
-        version = _string(self.object_body(PROMOTE_FIELDS), "version", required=True)
+        version = _string(await self.body(PROMOTE_FIELDS), "version", required=True)
         self.reply(await self.call(lambda p: p.endpoints.promote(name, version)))
 
 
-class EndpointRollbackHandler(MlprodHandler):
+class EndpointRollbackHandler(_Handler):
     @web.authenticated
     @authorized
     async def post(self, name: str):
-        self.object_body(())
+        await self.body(())
         self.reply(await self.call(lambda p: p.endpoints.rollback(name)))
 
 
-class KeysHandler(MlprodHandler):
+class KeysHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
@@ -140,22 +148,22 @@ class KeysHandler(MlprodHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str):
-        label = _string(self.object_body(KEY_FIELDS), "label") or ""
+        label = _string(await self.body(KEY_FIELDS), "label") or ""
         self.reply(await self.call(lambda p: p.endpoints.create_key(name, label)), 201)
 
 
-class KeyHandler(MlprodHandler):
+class KeyHandler(_Handler):
     @web.authenticated
     @authorized
     async def delete(self, name: str, key_id: str):
         self.reply(await self.call(lambda p: p.endpoints.revoke_key(name, key_id)))
 
 
-class TestRequestHandler(MlprodHandler):
+class TestRequestHandler(_Handler):
     @web.authenticated
     @authorized
     async def post(self, name: str):
-        body = self.object_body(TEST_FIELDS)
+        body = await self.body(TEST_FIELDS)
         if "request" not in body:
             raise InvalidInput("the field 'request' is required (the JSON to score)",
                                field="request")
@@ -168,21 +176,21 @@ class TestRequestHandler(MlprodHandler):
             name, body["request"], path=path, headers=headers)))
 
 
-class StatsHandler(MlprodHandler):
+class StatsHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
         self.reply(await self.call(lambda p: p.endpoints.live_stats(name)))
 
 
-class EndpointOpenAPIHandler(MlprodHandler):
+class EndpointOpenAPIHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
         self.reply(await self.call(lambda p: p.endpoints.openapi(name)))
 
 
-class PredictionsHandler(MlprodHandler):
+class PredictionsHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str):
@@ -193,7 +201,7 @@ class PredictionsHandler(MlprodHandler):
             name, limit=limit, offset=offset, version=version)))
 
 
-class ServersHandler(MlprodHandler):
+class ServersHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self):
@@ -202,7 +210,7 @@ class ServersHandler(MlprodHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.object_body(SERVER_FIELDS)
+        body = await self.body(SERVER_FIELDS)
         notebook = _string(body, "notebook")
         endpoints = body.get("endpoints")
         if notebook is not None and endpoints is not None:
@@ -226,7 +234,7 @@ class ServersHandler(MlprodHandler):
         self.reply(handle.to_dict(), 201)
 
 
-class ServerHandler(MlprodHandler):
+class ServerHandler(_Handler):
     @web.authenticated
     @authorized
     async def delete(self, server_id: str):
