@@ -121,3 +121,19 @@ export function ErrorBox(props: {
     </div>
   );
 }
+
+/** "1.2 MB", "340 B". */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || isNaN(n)) {
+    return '—';
+  }
+  const sign = n < 0 ? '-' : '';
+  let v = Math.abs(n);
+  for (const unit of ['B', 'KB', 'MB', 'GB']) {
+    if (v < 1024 || unit === 'GB') {
+      return `${sign}${unit === 'B' ? v : v.toFixed(1)} ${unit}`;
+    }
+    v /= 1024;
+  }
+  return `${n} B`;
+}

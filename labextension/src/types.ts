@@ -144,6 +144,8 @@ export interface IRun {
   force: boolean;
   resumed_from: number | null;
   error: string | null;
+  /** The scenario whose fire started it; null for a run started by hand. */
+  scenario_id?: number | null;
   steps?: IStepRun[];
 }
 

@@ -6,6 +6,8 @@ import { usePoll } from '../format';
 import { IRun, IStep, isActive } from '../types';
 import { PipelineView } from './PipelineView';
 import { RunsView } from './RunsView';
+import { ScenariosView } from './ScenariosView';
+import { BundlesView } from './BundlesView';
 
 /** What the panel asks the application to do (commands live in index.ts). */
 export interface IPanelActions {
@@ -14,7 +16,14 @@ export interface IPanelActions {
   openLog: (runId: number | string, step: string) => void;
 }
 
-type Tab = 'pipeline' | 'runs';
+type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles';
+
+const TABS: [Tab, string][] = [
+  ['pipeline', 'Pipeline'],
+  ['runs', 'Runs'],
+  ['scenarios', 'Scenarios'],
+  ['bundles', 'Bundles']
+];
 
 function PanelBody(props: { actions: IPanelActions }): JSX.Element {
   const [tab, setTab] = React.useState<Tab>('pipeline');
@@ -57,7 +66,7 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
   return (
     <div className="jp-mlprod-panel-body">
       <div className="jp-mlprod-tabs" role="tablist">
-        {(['pipeline', 'runs'] as Tab[]).map(t => (
+        {TABS.map(([t, label]) => (
           <button
             key={t}
             role="tab"
@@ -71,19 +80,20 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
               }
             }}
           >
-            {t === 'pipeline' ? 'Pipeline' : 'Runs'}
+            {label}
           </button>
         ))}
       </div>
       <div className="jp-mlprod-tabcontent">
-        {tab === 'pipeline' ? (
+        {tab === 'pipeline' && (
           <PipelineView
             activeRun={activeRun}
             onRunStarted={run => setActiveRun(run)}
             onOpenStep={props.actions.openStep}
             onShowRun={showRun}
           />
-        ) : (
+        )}
+        {tab === 'runs' && (
           <RunsView
             selected={selected}
             onSelect={setSelected}
@@ -96,6 +106,8 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
             }
           />
         )}
+        {tab === 'scenarios' && <ScenariosView onShowRun={showRun} />}
+        {tab === 'bundles' && <BundlesView />}
       </div>
     </div>
   );

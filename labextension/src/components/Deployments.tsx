@@ -1,0 +1,151 @@
+import * as React from 'react';
+
+import { bundleApi } from '../api_more';
+import { errorMessage } from '../handler';
+import { ErrorBox, formatBytes, formatTime } from '../format';
+import { IBundleSummary, IDeploymentHistory, INode } from '../types_bundles';
+import { AuditList, RegisterNode } from './NodeAudit';
+
+const OTHER = '__other__';
+
+/** Deploy a bundle to a registered node (or a folder/URL), roll back, and the node's history. */
+export function Deployments(props: { bundles: IBundleSummary[]; selected: string | null }): JSX.Element {
+  const [nodes, setNodes] = React.useState<INode[]>([]);
+  const [choice, setChoice] = React.useState<string>('');
+  const [other, setOther] = React.useState('');
+  const [bundle, setBundle] = React.useState<string>('');
+  const [strict, setStrict] = React.useState(false);
+  const [history, setHistory] = React.useState<IDeploymentHistory | null>(null);
+  const [busy, setBusy] = React.useState(false);
+  const [note, setNote] = React.useState<string | null>(null);
+  const [error, setError] = React.useState<string | null>(null);
+  const target = choice === OTHER ? other.trim() : choice;
+
+  const [audit, setAudit] = React.useState(0);
+  const loadNodes = React.useCallback((pick?: string) => {
+    bundleApi.nodes().then(list => {
+      setNodes(list);
+      setChoice(c => pick ?? (c || (list[0]?.name ?? OTHER)));
+    }).catch(err => setError(errorMessage(err)));
+  }, []);
+  React.useEffect(() => loadNodes(), [loadNodes]);
+  React.useEffect(() => setAudit(n => n + 1), [props.bundles.length]);
+  React.useEffect(() => {
+    if (props.selected) {
+      setBundle(props.selected);
+    }
+  }, [props.selected]);
+
+  const loadHistory = React.useCallback(async () => {
+    if (!target) {
+      setHistory(null);
+      return;
+    }
+    try {
+      setHistory(await bundleApi.deployments(target));
+      setError(null);
+    } catch (err) {
+      setHistory(null);
+      setError(errorMessage(err));
+    }
+  }, [target]);
+  React.useEffect(() => {
+    const h = window.setTimeout(() => void loadHistory(), choice === OTHER ? 500 : 0);
+    return () => window.clearTimeout(h);
+  }, [loadHistory]);
+
+  const act = async (fn: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      setNote(await fn());
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+      setAudit(n => n + 1);
+      void loadHistory();
+    }
+  };
+  const bundleId = bundle || props.bundles[0]?.id || '';
+
+  return (
+    <fieldset className="jp-mlprod-form" data-testid="mlprod-deploy">
+      <legend>Deploy</legend>
+      <label className="jp-mlprod-param">
+        <span className="jp-mlprod-param-name">bundle</span>
+        <select className="jp-mod-styled" value={bundleId} data-testid="mlprod-deploy-bundle"
+          onChange={e => setBundle(e.target.value)}>
+          {props.bundles.map(b => <option key={b.id} value={b.id}>{b.short_id} {b.message}</option>)}
+        </select>
+      </label>
+      <label className="jp-mlprod-param">
+        <span className="jp-mlprod-param-name">to node</span>
+        <select className="jp-mod-styled" value={choice} data-testid="mlprod-deploy-node"
+          onChange={e => setChoice(e.target.value)}>
+          {nodes.map(n => (
+            <option key={n.name} value={n.name}>
+              {n.name} ({n.url}){n.token_available ? '' : ` — ${n.token_env} not set`}
+            </option>
+          ))}
+          <option value={OTHER}>another target (folder or URL)…</option>
+        </select>
+        {choice === OTHER && (
+          <input className="jp-mod-styled" value={other} placeholder="/srv/prod-project or http://host:8765"
+            data-testid="mlprod-deploy-target" onChange={e => setOther(e.target.value)} />
+        )}
+        <RegisterNode onRegistered={n => loadNodes(n.name)} />
+      </label>
+      <label className="jp-mlprod-check">
+        <input type="checkbox" checked={strict} data-testid="mlprod-deploy-strict"
+          onChange={e => setStrict(e.target.checked)} />
+        strict: refuse if the node's environment differs from the bundle's lock
+      </label>
+      <div className="jp-mlprod-toolbar">
+        <button className="jp-Button jp-mod-styled jp-mod-accept" data-testid="mlprod-deploy-button"
+          disabled={busy || !target || !bundleId}
+          onClick={() => void act(async () => {
+            const r = await bundleApi.deploy(bundleId, target, strict, '');
+            const env = r.environment.ok ? 'environment matches' : r.environment.problems.join('; ');
+            return `${r.deployment.short_id} active on ${r.target.name}: uploaded ${r.uploaded_blobs} blobs ` +
+              `(${formatBytes(r.uploaded_bytes)}), reused ${r.reused_blobs}; ${env}`;
+          })}>Deploy</button>
+        <button className="jp-Button jp-mod-styled jp-mod-warn" data-testid="mlprod-rollback-button"
+          disabled={busy || !target || !history?.active}
+          title="Activate the bundle that was active before the current one"
+          onClick={() => void act(async () => {
+            const d = await bundleApi.rollback(target, null, '');
+            return `rolled back: ${d.short_id} active on ${d.node}`;
+          })}>Roll back</button>
+      </div>
+      {note && <div className="jp-mlprod-hint" data-testid="mlprod-deploy-result">{note}</div>}
+      <ErrorBox error={error} testid="mlprod-deploy-error" />
+      {history && (
+        <table className="jp-mlprod-table" data-testid="mlprod-deployments-table">
+          <thead><tr><th>#</th><th>Bundle</th><th>Action</th><th /></tr></thead>
+          <tbody>
+            {history.deployments.map(d => (
+              <tr key={d.id} data-testid={`mlprod-deployment-${d.id}`} data-status={d.active ? 'succeeded' : 'none'}>
+                <td>{d.id}</td>
+                <td><code title={d.bundle_id}>{d.short_id}</code><div className="jp-mlprod-hint">{d.bundle?.message ?? ''}</div></td>
+                <td>{d.action}<div className="jp-mlprod-hint">{formatTime(d.created_at)} · {d.actor ?? '?'}</div></td>
+                <td>
+                  {d.active ? <span className="jp-mlprod-badge" data-status="succeeded">active</span> : (
+                    <button className="jp-mlprod-link" data-testid={`mlprod-rollback-to-${d.id}`} disabled={busy}
+                      onClick={() => void act(async () => {
+                        const n = await bundleApi.rollback(target, d.bundle_id, '');
+                        return `rolled back: ${n.short_id} active on ${n.node}`;
+                      })}>roll back to this</button>
+                  )}
+                </td>
+              </tr>
+            ))}
+            {history.deployments.length === 0 && <tr><td colSpan={4} className="jp-mlprod-hint">nothing deployed yet</td></tr>}
+          </tbody>
+        </table>
+      )}
+      <AuditList refresh={audit} />
+    </fieldset>
+  );
+}
