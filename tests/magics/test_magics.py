@@ -1,20 +1,10 @@
 """`%mlprod` executed by a real kernel: a notebook run by papermill, then its outputs read back."""
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
-import nbformat
-import papermill
 import pytest
 
-import jupyter_mlprod
+from magic_notebook import copy_example, execute_cells
 
-REPO = Path(__file__).resolve().parents[2]
-# The folder holding the jupyter_mlprod under test (this checkout, or site-packages when
-# installed): the kernel gets it on PYTHONPATH so `%load_ext jupyter_mlprod` loads the same code.
-PACKAGE_HOME = str(Path(jupyter_mlprod.__file__).resolve().parents[1])
 
 CELLS = [
     "%load_ext jupyter_mlprod",
@@ -34,30 +24,8 @@ CELLS = [
 def executed(tmp_path_factory):
     """The example project, and a notebook of magics executed with the project as its cwd."""
     base = tmp_path_factory.mktemp("magics")
-    root = base / "loan"
-    shutil.copytree(REPO / "example_notebooks", root, ignore=shutil.ignore_patterns(
-        ".mlprod", "data", "models", "reports", ".ipynb_checkpoints"))
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    source, output = base / "magics.ipynb", base / "magics.out.ipynb"
-    nbformat.write(nb, source)
-    saved = {key: os.environ.get(key)
-             for key in ("PYTHONPATH", "MLPROD_STEP_RUN", "MLPROD_PROJECT")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_HOME, saved["PYTHONPATH"]) if p)
-    os.environ.pop("MLPROD_STEP_RUN", None)
-    os.environ.pop("MLPROD_PROJECT", None)
-    try:
-        papermill.execute_notebook(str(source), str(output), kernel_name="python3", cwd=str(root),
-                                   progress_bar=False, execution_timeout=300)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return root, nbformat.read(str(output), as_version=4)
+    root = copy_example(base / "loan")
+    return root, execute_cells(CELLS, cwd=root, workdir=base, name="magics")
 
 
 def outputs_of(nb, source: str) -> list[dict]:

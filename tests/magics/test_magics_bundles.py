@@ -2,16 +2,13 @@
 a notebook run by papermill in a small design project, deploying to a production folder."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
 
-import jupyter_mlprod
+from magic_notebook import execute_cells
 
-PACKAGE_HOME = str(Path(jupyter_mlprod.__file__).resolve().parents[1])
 
 CHANGE = ("import nbformat\n"
           "nb = nbformat.read('score.ipynb', as_version=4)\n"
@@ -58,25 +55,7 @@ def executed(tmp_path_factory):
     root = base / "design"
     _project(root)
     (base / "prod").mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    source, output = base / "bundles.ipynb", base / "bundles.out.ipynb"
-    nbformat.write(nb, source)
-    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "MLPROD_PROJECT")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_HOME, saved["PYTHONPATH"]) if p)
-    os.environ.pop("MLPROD_PROJECT", None)
-    try:
-        papermill.execute_notebook(str(source), str(output), kernel_name="python3", cwd=str(root),
-                                   progress_bar=False, execution_timeout=300)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return base, nbformat.read(str(output), as_version=4)
+    return base, execute_cells(CELLS, cwd=root, workdir=base, name="bundles")
 
 
 def outputs_of(nb, source: str) -> list[dict]:

@@ -3,18 +3,11 @@ notebook run by papermill in the example project, whose model it trains with `%m
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
-import nbformat
-import papermill
 import pytest
 
-import jupyter_mlprod
+from magic_notebook import copy_example, execute_cells
 
-PACKAGE_HOME = str(Path(jupyter_mlprod.__file__).resolve().parents[1])
-REPO = Path(__file__).resolve().parents[2]
 APPLICATION = {"age": 41, "income": 61000.0, "loan_amount": 12000.0, "term_months": 24,
                "credit_score": 690, "employment_years": 3.0, "debt_to_income": 0.31}
 
@@ -41,28 +34,8 @@ CELLS = [
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     base = tmp_path_factory.mktemp("magics_serving")
-    root = base / "loan"
-    shutil.copytree(REPO / "example_notebooks", root, ignore=shutil.ignore_patterns(
-        ".mlprod", "data", "models", "reports", ".ipynb_checkpoints"))
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    source, output = base / "serving.ipynb", base / "serving.out.ipynb"
-    nbformat.write(nb, source)
-    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "MLPROD_PROJECT")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_HOME, saved["PYTHONPATH"]) if p)
-    os.environ.pop("MLPROD_PROJECT", None)
-    try:
-        papermill.execute_notebook(str(source), str(output), kernel_name="python3", cwd=str(root),
-                                   progress_bar=False, execution_timeout=300)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return root, nbformat.read(str(output), as_version=4)
+    root = copy_example(base / "loan")
+    return root, execute_cells(CELLS, cwd=root, workdir=base, name="serving")
 
 
 def _text(cell) -> str:

@@ -2,19 +2,11 @@
 papermill on a copy of the example project, its outputs read back, the store checked."""
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
-import nbformat
-import papermill
 import pytest
 
-import jupyter_mlprod
+from magic_notebook import copy_example, execute_cells
 from jupyter_mlprod.project import Project
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGE_HOME = str(Path(jupyter_mlprod.__file__).resolve().parents[1])
 
 SCHEDULE = ('%mlprod schedule nightly --cron "0 6 * * 1-5" --tz Europe/Paris --steps prepare '
             '-p n_rows=50 --webhook-env SLACK_WEBHOOK_URL --when failure')
@@ -33,28 +25,8 @@ CELLS = [
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     base = tmp_path_factory.mktemp("magics-scenarios")
-    root = base / "loan"
-    shutil.copytree(REPO / "example_notebooks", root, ignore=shutil.ignore_patterns(
-        ".mlprod", "data", "models", "reports", ".ipynb_checkpoints"))
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    source, output = base / "schedule.ipynb", base / "schedule.out.ipynb"
-    nbformat.write(nb, source)
-    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "MLPROD_PROJECT")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_HOME, saved["PYTHONPATH"]) if p)
-    os.environ.pop("MLPROD_PROJECT", None)
-    try:
-        papermill.execute_notebook(str(source), str(output), kernel_name="python3", cwd=str(root),
-                                   progress_bar=False, execution_timeout=120)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return root, nbformat.read(str(output), as_version=4)
+    root = copy_example(base / "loan")
+    return root, execute_cells(CELLS, cwd=root, workdir=base, name="schedule", timeout=120)
 
 
 def outputs_of(nb, source: str, nth: int = 0) -> list[dict]:
