@@ -15,17 +15,12 @@ node's `token_env` (default $MLPROD_NODE_TOKEN), or the one `--token-env` names.
 The argument builders here are shared with the `%mlprod` magic."""
 from __future__ import annotations
 
-import errno
-import json
 import os
-import shutil
 
 from ..errors import InvalidInput
-from .output import one_line, text_table
-from .output_bundles import (AUDIT_HEADERS, BUNDLE_HEADERS, DEPLOYMENT_HEADERS, NODE_HEADERS,
-                             audit_rows, bundle_lines, bundle_rows, created_line, deploy_lines,
-                             deployment_line, deployment_rows, diff_lines, fmt_size, node_rows,
-                             preview_lines, verify_lines)
+from .output import text_table
+from .output_bundles import (BUNDLE_HEADERS, bundle_lines, bundle_rows, created_line, diff_lines,
+                             fmt_size, preview_lines, verify_lines)
 
 EXIT_NOT_OK = 1  # `bundle verify` found a damaged or missing file (the command itself worked)
 TOKEN_ENV = "MLPROD_NODE_TOKEN"
@@ -108,6 +103,8 @@ def token_from(ns) -> str | None:
 
 # -- registration -----------------------------------------------------------------------------
 def register(command, sub, common) -> None:
+    from . import commands_deploy as deploy
+
     group = sub.add_parser("bundle", parents=[common],
                            help="freeze the project into versioned bundles; compare, verify, "
                                 "export and import them",
@@ -145,31 +142,33 @@ def register(command, sub, common) -> None:
                         "requirements file", parent=actions))
 
     args_list(command("bundles", cmd_list, "list bundles, newest first (= mlprod bundle list)"))
-    args_deploy(command("deploy", cmd_deploy, "deploy a bundle to a target and activate it "
+    args_deploy(command("deploy", deploy.cmd_deploy, "deploy a bundle to a target and activate it "
                         "there: only missing files travel, every hash is verified, the switch "
                         "is atomic; a failure leaves the previous bundle active"))
-    args_rollback(command("rollback", cmd_rollback, "roll a target back to its previous bundle "
+    args_rollback(command("rollback", deploy.cmd_rollback, "roll a target back to its previous "
+                          "bundle "
                           "(or to --to BUNDLE) in one action: code, data, scenarios and "
                           "endpoints"))
-    args_deployments(command("deployments", cmd_deployments,
+    args_deployments(command("deployments", deploy.cmd_deployments,
                              "a target's deployment history, newest first"))
 
-    nodes = command("nodes", cmd_nodes_list, "registered production nodes: list (default), "
+    nodes = command("nodes", deploy.cmd_nodes_list, "registered production nodes: list (default), "
                     "register, remove")
     node_actions = nodes.add_subparsers(dest="node_action", metavar="ACTION",
                                         parser_class=type(nodes))
-    command("list", cmd_nodes_list, "list registered nodes", parent=node_actions)
-    p = command("register", cmd_nodes_register, "register (or update) a node by name; its "
+    command("list", deploy.cmd_nodes_list, "list registered nodes", parent=node_actions)
+    p = command("register", deploy.cmd_nodes_register, "register (or update) a node by name; its "
                 "token stays in an environment variable", parent=node_actions)
     p.add_argument("name", metavar="NAME")
     p.add_argument("url", metavar="URL", help="the node's address, e.g. http://prod-host:8765")
     p.add_argument("--token-env", metavar="VAR",
                    help=f"environment variable holding its token (default ${TOKEN_ENV})")
-    p = command("remove", cmd_nodes_remove, "forget a registered node (the node is untouched)",
+    p = command("remove", deploy.cmd_nodes_remove,
+                "forget a registered node (the node is untouched)",
                 parent=node_actions)
     p.add_argument("name", metavar="NAME")
 
-    p = command("node", cmd_node, "run this folder as a headless production node: a "
+    p = command("node", deploy.cmd_node, "run this folder as a headless production node: a "
                 "token-authenticated REST API receiving bundles, and the active bundle's "
                 "scheduler and endpoints; Ctrl-C or SIGTERM stops it gracefully")
     p.add_argument("--host", default="127.0.0.1",
@@ -199,7 +198,7 @@ def register(command, sub, common) -> None:
     p.add_argument("--serve-workers", type=int, default=None, metavar="N",
                    help="endpoint worker processes (default: one per core)")
 
-    p = command("audit", cmd_audit, "audit events, newest first: who created, exported, "
+    p = command("audit", deploy.cmd_audit, "audit events, newest first: who created, exported, "
                 "deployed or rolled back which bundle, where")
     p.add_argument("--limit", type=int, default=50, metavar="N")
     p.add_argument("--action", help="only this action, e.g. bundle.deploy")
@@ -274,168 +273,4 @@ def cmd_lock(ctx) -> int:
         ctx.emit({"bundle_id": bundles.resolve(ctx.ns.bundle), "requirements": text}, "")
     else:
         ctx.stdout.write(text if text.endswith("\n") else text + "\n")
-    return 0
-
-
-# -- deployments ------------------------------------------------------------------------------
-class DeployProgress:
-    """One line per phase; on a terminal also a live upload counter rewritten in place."""
-
-    def __init__(self, stream, tty: bool | None = None):
-        self.stream = stream
-        self.tty = stream.isatty() if tty is None else tty
-        self.live = False
-
-    def update(self, event: dict) -> None:
-        phase = event.get("phase")
-        if phase == "environment":
-            if event["ok"]:
-                self._line("environment: the target matches the bundle's lock")
-            else:
-                self._line(f"environment: {len(event['problems'])} difference(s) from the "
-                           "bundle's lock")
-                for problem in event["problems"]:
-                    self._line(f"  - {one_line(problem, 200)}")
-        elif phase == "upload" and "done" not in event:
-            if event["blobs"]:
-                self._line(f"upload: {event['blobs']} file content(s) the target lacks, "
-                           f"{fmt_size(event['bytes'])}")
-            else:
-                self._line("upload: nothing to send, the target has every file")
-        elif phase == "upload" and self.tty:
-            width = shutil.get_terminal_size((100, 20)).columns
-            text = (f"  {event['done']}/{event['blobs']} sent, {fmt_size(event['sent'])} of "
-                    f"{fmt_size(event['bytes'])}")
-            self.stream.write("\r\033[K" + text[:max(width - 1, 20)])
-            self.stream.flush()
-            self.live = True
-        elif phase == "activate":
-            self._line("activate: writing and verifying the bundle's files, then switching")
-
-    def _line(self, text: str) -> None:
-        self.close()
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\r\033[K")
-            self.live = False
-        self.stream.flush()
-
-
-def cmd_deploy(ctx) -> int:
-    ns = ctx.ns
-    progress = None if ctx.json else DeployProgress(ctx.stdout)
-    try:
-        result = ctx.project.bundles.deploy(ns.bundle, ns.target, token=token_from(ns),
-                                            strict=ns.strict, message=ns.message,
-                                            progress=progress.update if progress else None)
-    finally:
-        if progress:
-            progress.close()
-    ctx.emit(result, "\n".join(deploy_lines(result)))
-    return 0
-
-
-def cmd_rollback(ctx) -> int:
-    ns = ctx.ns
-    d = ctx.project.bundles.rollback(ns.target, to=ns.to, token=token_from(ns),
-                                     message=ns.message, strict=ns.strict)
-    was = f"; bundle {d['previous_bundle_id'][:12]} before" if d.get("previous_bundle_id") else ""
-    ctx.emit(d, f"rolled back: {deployment_line(d)}{was}")
-    return 0
-
-
-def cmd_deployments(ctx) -> int:
-    ns = ctx.ns
-    history = ctx.project.bundles.deployments(ns.target, token=token_from(ns), limit=ns.limit)
-    if ctx.json:
-        ctx.emit(history, "")
-        return 0
-    active = history["active"]
-    ctx.out(deployment_line(active) if active else f"nothing is deployed on {history['node']}")
-    if history["deployments"]:
-        ctx.out("")
-        ctx.out(text_table(DEPLOYMENT_HEADERS, deployment_rows(history["deployments"])))
-    return 0
-
-
-# -- nodes ------------------------------------------------------------------------------------
-def cmd_nodes_list(ctx) -> int:
-    nodes = ctx.project.bundles.nodes()
-    if ctx.json:
-        ctx.emit({"nodes": nodes}, "")
-    elif not nodes:
-        ctx.out("no registered nodes: `mlprod nodes register NAME URL` adds one")
-    else:
-        ctx.out(text_table(NODE_HEADERS, node_rows(nodes)))
-    return 0
-
-
-def cmd_nodes_register(ctx) -> int:
-    ns = ctx.ns
-    node = ctx.project.bundles.register_node(ns.name, ns.url, ns.token_env)
-    hint = "" if node["token_available"] else f" (set ${node['token_env']} before deploying)"
-    ctx.emit(node, f"registered node {node['name']} at {node['url']}; its token is read from "
-                   f"${node['token_env']}{hint}")
-    return 0
-
-
-def cmd_nodes_remove(ctx) -> int:
-    ctx.project.bundles.remove_node(ctx.ns.name)
-    ctx.emit({"name": ctx.ns.name, "removed": True}, f"removed node {ctx.ns.name}")
-    return 0
-
-
-def cmd_node(ctx) -> int:
-    import logging
-
-    from ..node import run_node
-    from . import args as shared
-
-    ns = ctx.ns
-    if not 0 <= ns.port <= 65535:
-        raise InvalidInput(f"--port must be from 0 to 65535, got {ns.port}", field="port")
-    if ns.serve_port is not None and not 0 <= ns.serve_port <= 65535:
-        raise InvalidInput(f"--serve-port must be from 0 to 65535, got {ns.serve_port}",
-                           field="serve_port")
-    if ns.sync_interval <= 0:
-        raise InvalidInput("--sync-interval must be > 0", field="sync_interval")
-    logging.basicConfig(level=logging.INFO, stream=ctx.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    def ready(info: dict) -> None:
-        if ctx.json:
-            ctx.out(json.dumps(info))
-        else:
-            ctx.out(f"mlprod node {info['name']} serving {info['root']} at {info['url']} "
-                    "(Ctrl-C or SIGTERM stops it)")
-        ctx.stdout.flush()
-
-    try:
-        run_node(shared.project_root(ns), ns.port, ns.token, host=ns.host,
-                 token_file=ns.token_file, store_url=getattr(ns, "store", None), name=ns.name,
-                 ready_file=ns.ready_file, start_services=not ns.no_services,
-                 sync_interval=ns.sync_interval, on_ready=ready, serve_port=ns.serve_port,
-                 serve_host=ns.serve_host, serve_workers=ns.serve_workers)
-    except OSError as exc:
-        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            raise InvalidInput(f"cannot listen on {ns.host}:{ns.port}: {exc.strerror}",
-                               field="port") from None
-        raise
-    ctx.err("mlprod node stopped")
-    return 0
-
-
-# -- audit ------------------------------------------------------------------------------------
-def cmd_audit(ctx) -> int:
-    ns = ctx.ns
-    data = ctx.project.bundles.audit(ns.limit, action=ns.action, bundle=ns.bundle)
-    if ctx.json:
-        ctx.emit(data, "")
-    elif not data["events"]:
-        ctx.out("no audit events")
-    else:
-        ctx.out(text_table(AUDIT_HEADERS, audit_rows(data["events"])))
     return 0
