@@ -31,6 +31,47 @@ class Project:
         self.runs = RunService(self.settings, self.repo, self.pipeline,
                                lambda: create_executor(self.settings.executor, self.settings), clock)
 
+    @classmethod
+    def create(cls, root: str | Path, *, name: str | None = None, store_url: str | None = None,
+               executor: str | None = None, clock: Clock = SYSTEM_CLOCK) -> "Project":
+        """Make `root` a project: write mlprod.toml and create the store. Refuses an existing
+        project; on any failure nothing it wrote is left behind."""
+        import json
+        import shutil
+
+        from .errors import Conflict
+        from .settings import CONFIG_FILE
+
+        root = Path(root).expanduser().resolve()
+        config = root / CONFIG_FILE
+        if config.exists():
+            raise Conflict(f"{config} already exists; this folder is already a project",
+                           field="dir")
+        if root.exists() and not root.is_dir():
+            raise InvalidInput(f"{root} is not a folder", field="dir")
+        name = (root.name if name is None else name).strip()
+        if not name:
+            raise InvalidInput("the project name cannot be empty", field="name")
+        lines = ["[project]", f"name = {json.dumps(name)}", "", "[runs]",
+                 f"executor = {json.dumps(executor or 'local')}  # or \"dask\""]
+        if store_url:
+            lines += ["", "[store]", f"url = {json.dumps(store_url)}"]
+        created_root = not root.exists()
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            Settings.load(root, {"store_url": store_url, "executor": executor})  # refuse bad values
+            config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            return cls(root, clock=clock)   # creates .mlprod/ and the store's tables
+        except BaseException:
+            config.unlink(missing_ok=True)
+            if created_root:
+                shutil.rmtree(root / ".mlprod", ignore_errors=True)
+                try:
+                    root.rmdir()
+                except OSError:
+                    pass
+            raise
+
     # -- capability services (imported lazily: a CLI call pays only for what it uses) -----
     @cached_property
     def scenarios(self):

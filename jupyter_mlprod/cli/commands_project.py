@@ -1,11 +1,8 @@
 """`mlprod init`, `mlprod steps`, `mlprod dag`."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from ..errors import Conflict, InvalidInput
-from . import args as shared
 from .output import STEP_HEADERS, display_path, step_rows, text_table
 
 
@@ -24,54 +21,17 @@ def register(command, sub=None, common=None) -> None:
 
 def cmd_init(ctx) -> int:
     from ..project import Project
-    from ..settings import CONFIG_FILE, Settings
 
-    root = Path(ctx.ns.dir).expanduser().resolve()
-    config = root / CONFIG_FILE
-    if config.exists():
-        raise Conflict(f"{config} already exists; this folder is already a project", field="dir")
-    if root.exists() and not root.is_dir():
-        raise InvalidInput(f"{root} is not a folder", field="dir")
-    name = ctx.ns.name if ctx.ns.name is not None else root.name
-    if not name.strip():
-        raise InvalidInput("--name cannot be empty", field="name")
-    text = _config_text(name.strip(), ctx.ns.store, ctx.ns.executor)
-    created_root = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
+    project = Project.create(ctx.ns.dir, name=ctx.ns.name, store_url=ctx.ns.store,
+                             executor=ctx.ns.executor)
     try:
-        Settings.load(root, shared.overrides(ctx.ns))  # refuse bad --store/--executor first
-        config.write_text(text, encoding="utf-8")
-        project = Project(root)                         # creates .mlprod/ and the store's tables
-    except BaseException:
-        config.unlink(missing_ok=True)
-        if created_root:
-            _remove_empty(root)
-        raise
-    try:
-        data = {"root": str(root), "config": str(config), **project.settings.describe()}
+        config = project.root / "mlprod.toml"
+        data = {"root": str(project.root), "config": str(config), **project.settings.describe()}
     finally:
         project.close()
-    ctx.emit(data, f"created {display_path(config)} (project {name.strip()!r}, store "
+    ctx.emit(data, f"created {display_path(config)} (project {data['name']!r}, store "
                    f"{data['store']}); tag notebooks with `mlprod step tag NOTEBOOK --name STEP`")
     return 0
-
-
-def _config_text(name: str, store: str | None, executor: str | None) -> str:
-    lines = ["[project]", f"name = {json.dumps(name)}", "", "[runs]",
-             f"executor = {json.dumps(executor or 'local')}  # or \"dask\""]
-    if store:
-        lines += ["", "[store]", f"url = {json.dumps(store)}"]
-    return "\n".join(lines) + "\n"
-
-
-def _remove_empty(root: Path) -> None:
-    import shutil
-
-    shutil.rmtree(root / ".mlprod", ignore_errors=True)
-    try:
-        root.rmdir()
-    except OSError:
-        pass
 
 
 def cmd_steps(ctx) -> int:
