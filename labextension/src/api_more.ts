@@ -18,6 +18,13 @@ import {
   INode
 } from './types_bundles';
 import { IRun } from './types';
+import {
+  IEndpoint,
+  IEndpointStats,
+  IServerInfo,
+  ITestResult,
+  ITraffic
+} from './types_endpoints';
 
 function q(value: string | number): string {
   return encodeURIComponent(String(value));
@@ -72,4 +79,25 @@ export const bundleApi = {
     post<IDeployment>(`nodes/${q(target)}/rollback`, { to, message }),
   deployments: (target: string) =>
     requestAPI<IDeploymentHistory>(`nodes/${q(target)}/deployments`)
+};
+
+/** The endpoint and server calls; one line each, no rules. */
+export const endpointApi = {
+  list: () =>
+    requestAPI<{ endpoints: IEndpoint[] }>('endpoints').then(r => r.endpoints),
+  get: (name: string) => requestAPI<IEndpoint>(`endpoints/${q(name)}`),
+  create: (name: string, notebook: string) =>
+    post<IEndpoint>('endpoints', { name, notebook }),
+  setTraffic: (name: string, traffic: ITraffic) =>
+    post<IEndpoint>(`endpoints/${q(name)}/traffic`, traffic, 'PUT'),
+  test: (name: string, request: unknown) =>
+    post<ITestResult>(`endpoints/${q(name)}/test`, { request }),
+  stats: (name: string) =>
+    requestAPI<IEndpointStats>(`endpoints/${q(name)}/stats`),
+  servers: () =>
+    requestAPI<{ servers: IServerInfo[] }>('servers').then(r => r.servers),
+  startServer: (endpoints: string[]) =>
+    post<IServerInfo>('servers', { endpoints }),
+  stopServer: (id: string) =>
+    requestAPI<void>(`servers/${q(id)}`, { method: 'DELETE' })
 };

@@ -3,13 +3,20 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  InputDialog,
+  MainAreaWidget,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { MlprodPanel } from './components/Panel';
+import { showEndpoint } from './components/EndpointsView';
+import { endpointApi } from './api_more';
 import { editStep } from './components/StepDialog';
 import { mlprodIcon } from './icons';
 import { createOutputWidget, OutputKind, outputId } from './OutputViewer';
@@ -17,6 +24,7 @@ import { toProjectPath, toServerPath } from './paths';
 
 namespace CommandIDs {
   export const tagStep = 'mlprod:tag-step';
+  export const serve = 'mlprod:serve-notebook';
   export const openPanel = 'mlprod:open-panel';
   export const openOutput = 'mlprod:open-output';
   export const openLog = 'mlprod:open-log';
@@ -128,6 +136,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    commands.addCommand(CommandIDs.serve, {
+      label: 'MLProd: Serve this notebook',
+      caption: 'Create an endpoint from this scoring notebook',
+      icon: mlprodIcon,
+      isEnabled: args => pathFor(args) !== null,
+      execute: async args => {
+        const path = pathFor(args);
+        if (!path) {
+          return;
+        }
+        const base = (path.split('/').pop() ?? 'endpoint').replace(/\.ipynb$/, '');
+        const answer = await InputDialog.getText({
+          title: 'Serve this notebook',
+          label: 'Endpoint name',
+          text: base.toLowerCase().replace(/[^a-z0-9_-]/g, '-'),
+          okLabel: 'Serve'
+        });
+        if (!answer.button.accept || !answer.value) {
+          return;
+        }
+        try {
+          const endpoint = await endpointApi.create(
+            answer.value.trim(),
+            await toProjectPath(path)
+          );
+          showEndpoint(endpoint.name);
+          shell.activateById(panel.id);
+        } catch (err) {
+          await showErrorMessage('Serve this notebook', err as Error);
+        }
+      }
+    });
+
     app.contextMenu.addItem({
       command: CommandIDs.tagStep,
       selector: '.jp-DirListing-item[data-file-type="notebook"]',
@@ -138,6 +179,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       palette.addItem({ command: CommandIDs.tagStep, category: PALETTE_CATEGORY });
       palette.addItem({ command: CommandIDs.openPanel, category: PALETTE_CATEGORY });
+      palette.addItem({ command: CommandIDs.serve, category: PALETTE_CATEGORY });
     }
 
     // A toolbar button on every notebook.
@@ -154,6 +196,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         button.node.setAttribute('data-testid', 'mlprod-tag-toolbar-button');
         if (!nb.toolbar.insertAfter('cellType', 'mlprodTagStep', button)) {
           nb.toolbar.addItem('mlprodTagStep', button);
+        }
+        const serve = new ToolbarButton({
+          label: 'Serve',
+          tooltip: 'MLProd: Serve this notebook',
+          onClick: () =>
+            void commands.execute(CommandIDs.serve, { path: nb.context.path })
+        });
+        serve.node.setAttribute('data-testid', 'mlprod-serve-toolbar-button');
+        if (!nb.toolbar.insertAfter('mlprodTagStep', 'mlprodServe', serve)) {
+          nb.toolbar.addItem('mlprodServe', serve);
         }
         return button;
       }

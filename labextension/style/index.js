@@ -1,2 +1,3 @@
 import './base.css';
 import './scenarios.css';
+import './endpoints.css';

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,12 @@ def test_tag_and_untag_from_file_browser(extra_notebook, page, lab):
     dialog.wait_for()
     page.click('.jp-Dialog-button:has-text("Untag")')
     dialog.wait_for(state="detached")
-    status, body = lab.api("GET", "notebooks/step?path=extra.ipynb")
+    deadline = time.monotonic() + 10  # the dialog may close before the DELETE answers
+    while True:
+        status, body = lab.api("GET", "notebooks/step?path=extra.ipynb")
+        if (status == 200 and body["step"] is None) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert status == 200 and body["step"] is None
     _show_sidebar(page, "mlprod-panel")
     _node(page, "extra").wait_for(state="detached")

@@ -226,6 +226,8 @@ def test_run_now_and_save_error(page, lab):
     page.click('[data-testid="mlprod-scenario-edit-by-hand"]')
     page.click('[data-testid="mlprod-scenario-delete"]')
     page.click('.jp-Dialog-button.jp-mod-warn')
+    # The form closes once the DELETE has answered (the list is hidden while it is open).
+    page.locator('[data-testid="mlprod-scenario-form"]').wait_for(state="detached")
     page.locator('[data-testid="mlprod-scenario-row-by-hand"]').wait_for(state="detached")
     status, _ = lab.api("GET", "scenarios/by-hand")
     assert status == 404

@@ -8,6 +8,7 @@ import { PipelineView } from './PipelineView';
 import { RunsView } from './RunsView';
 import { ScenariosView } from './ScenariosView';
 import { BundlesView } from './BundlesView';
+import { EndpointsView, endpointShown, takePendingEndpoint } from './EndpointsView';
 
 /** What the panel asks the application to do (commands live in index.ts). */
 export interface IPanelActions {
@@ -16,17 +17,31 @@ export interface IPanelActions {
   openLog: (runId: number | string, step: string) => void;
 }
 
-type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles';
+type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles' | 'endpoints';
 
 const TABS: [Tab, string][] = [
   ['pipeline', 'Pipeline'],
   ['runs', 'Runs'],
   ['scenarios', 'Scenarios'],
-  ['bundles', 'Bundles']
+  ['bundles', 'Bundles'],
+  ['endpoints', 'Endpoints']
 ];
 
 function PanelBody(props: { actions: IPanelActions }): JSX.Element {
-  const [tab, setTab] = React.useState<Tab>('pipeline');
+  const [endpoint, setEndpoint] = React.useState<string | null>(takePendingEndpoint);
+  const [tab, setTab] = React.useState<Tab>(endpoint ? 'endpoints' : 'pipeline');
+
+  React.useEffect(() => {
+    const show = (_: object, name: string) => {
+      takePendingEndpoint();
+      setEndpoint(name);
+      setTab('endpoints');
+    };
+    endpointShown.connect(show);
+    return () => {
+      endpointShown.disconnect(show);
+    };
+  }, []);
   const [activeRun, setActiveRun] = React.useState<IRun | null>(null);
   const [selected, setSelected] = React.useState<number | string | null>(
     null
@@ -108,6 +123,9 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
         )}
         {tab === 'scenarios' && <ScenariosView onShowRun={showRun} />}
         {tab === 'bundles' && <BundlesView />}
+        {tab === 'endpoints' && (
+          <EndpointsView selected={endpoint} onSelect={setEndpoint} />
+        )}
       </div>
     </div>
   );

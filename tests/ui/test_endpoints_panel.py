@@ -1,0 +1,129 @@
+"""The Endpoints tab in a real JupyterLab, driven in Debian's Chromium.
+
+Trains the example model through the REST API, opens the example's scoring
+notebook, serves it with "Serve this notebook", sees the endpoint listed in
+the Endpoints tab, and sends the sample request from its test console (an
+invalid JSON is refused before sending). Screenshots land in tests/ui/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+pytestmark = pytest.mark.timeout(400)
+
+
+def _show_sidebar(page, widget_id: str) -> None:
+    """Show a left-sidebar panel (clicking its tab again would close it)."""
+    tab = page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{widget_id}"]')
+    shown = page.locator(f"#{widget_id}:not(.lm-mod-hidden)")
+    for _ in range(5):
+        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+            tab.click()
+        try:
+            shown.wait_for(timeout=3_000)
+            return
+        except Exception:  # noqa: BLE001 - try again
+            if "lm-mod-current" in (tab.get_attribute("class") or ""):
+                tab.click()
+    shown.wait_for()
+
+
+def _widen_sidebar(page, width: int = 440) -> None:
+    """Drag the left sidebar's split handle so the panel is wide enough to read."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
+    box = handle.bounding_box()
+    if box is None:
+        return
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(width, y, steps=5)
+    page.mouse.up()
+
+
+def _train(lab) -> None:
+    status, run = lab.api("POST", "runs", {"steps": ["prepare", "train"]})
+    assert status in (200, 201, 202), run
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        _, detail = lab.api("GET", f"runs/{run['id']}")
+        if detail["status"] in ("succeeded", "failed", "cancelled"):
+            assert detail["status"] == "succeeded", json.dumps(detail)[:2000]
+            return
+        time.sleep(1)
+    pytest.fail("training did not finish in 240 s")
+
+
+def test_serve_notebook_and_send_sample(page, lab):
+    _train(lab)
+
+    page.goto(f"{lab.url}/lab/tree/score.ipynb?token={lab.token}")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    nb = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    nb.wait_for()
+    nb.locator('[data-testid="mlprod-serve-toolbar-button"]').click()
+
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for()
+    field = dialog.locator("input")
+    assert field.input_value() == "score"
+    field.fill("loans")
+    page.click(".jp-Dialog-button.jp-mod-accept")
+
+    # The panel opens on the Endpoints tab with the new endpoint.
+    page.locator("#mlprod-panel:not(.lm-mod-hidden)").wait_for()
+    _widen_sidebar(page, 620)
+    page.locator('[data-testid="mlprod-endpoint-row-loans"]').wait_for(timeout=60_000)
+    detail = page.locator('[data-testid="mlprod-endpoint-detail-loans"]')
+    detail.wait_for()
+    assert page.locator('[data-testid="mlprod-endpoint-versions-loans"] tbody tr').count() >= 1
+
+    request = page.locator('[data-testid="mlprod-console-request"]')
+    sample = json.loads(request.input_value())
+    assert sample["credit_score"] == 710
+
+    # Invalid JSON is shown, not sent.
+    request.fill("{not json")
+    page.click('[data-testid="mlprod-console-send"]')
+    page.locator('[data-testid="mlprod-console-invalid"]').wait_for()
+    assert page.locator('[data-testid="mlprod-console-result"]').count() == 0
+
+    page.click('[data-testid="mlprod-console-sample"]')
+    page.click('[data-testid="mlprod-console-send"]')
+    result = page.locator('[data-testid="mlprod-console-result"]')
+    result.wait_for(timeout=120_000)
+    status = page.locator('[data-testid="mlprod-console-status"]')
+    assert status.get_attribute("data-status") == "200", result.inner_text()
+    assert "probability" in page.locator('[data-testid="mlprod-console-response"]').inner_text()
+    assert "ms" in page.locator('[data-testid="mlprod-console-latency"]').inner_text()
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    result.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "endpoints_console.png"))
+
+    # The endpoint is really there.
+    code, body = lab.api("GET", "endpoints/loans")
+    assert code == 200 and body["versions"], body
+
+
+def test_traffic_error_names_the_field(page, lab):
+    code, _ = lab.api("GET", "endpoints/loans")
+    if code != 200:
+        pytest.skip("needs the endpoint of the previous test")
+    _show_sidebar(page, "mlprod-panel")
+    _widen_sidebar(page, 620)
+    page.click('[data-testid="mlprod-tab-endpoints"]')
+    page.click('[data-testid="mlprod-endpoint-open-loans"]')
+    weight = page.locator('[data-testid^="mlprod-traffic-weight-"]').first
+    weight.fill("-5")
+    page.click('[data-testid="mlprod-traffic-save"]')
+    error = page.locator('[data-testid="mlprod-traffic-error"]')
+    error.wait_for()
+    assert error.inner_text().strip()
