@@ -120,10 +120,19 @@ def test_a_bundle_version_deploys_warm_and_rolls_back(loan, loan_server, tmp_pat
     assert loan.endpoints.deploy_bundle(empty, "e" * 64) == []  # nothing to serve: no error
 
 
-def test_a_setup_failure_stops_the_start_with_a_clear_message(loan):
-    write_scoring_notebook(loan.root / "broken.ipynb",
+@pytest.fixture
+def broken_notebook(loan):
+    """A scoring notebook whose setup fails; removed afterwards, since `loan` is shared and a
+    later bundle of it must not carry the broken endpoint."""
+    path = loan.root / "broken.ipynb"
+    write_scoring_notebook(path,
                            setup=["import joblib", "model = joblib.load('models/missing.joblib')"],
                            sample="request = {'x': 1}", score="response = model.predict([[1]])")
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_a_setup_failure_stops_the_start_with_a_clear_message(loan, broken_notebook):
     loan.endpoints.create("broken", notebook="broken.ipynb")
     with pytest.raises(InvalidInput) as info:
         loan.endpoints.serve(["broken"])
