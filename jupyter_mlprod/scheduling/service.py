@@ -59,7 +59,8 @@ from .launchers import RunLauncher
 from .scenarios import Context, Problems, normalize
 from .triggers import get_trigger, trigger_key
 from .triggers.timed import parse_time
-from .views import READ_ONLY, delivery_view, fire_view, public_spec, scenario_view
+from .views import (READ_ONLY, delivery_view, fire_view, public_spec, restore_secrets,
+                    scenario_view)
 
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -132,7 +133,7 @@ class ScenarioService:
         if isinstance(spec, dict):
             spec = {k: v for k, v in spec.items() if k not in READ_ONLY}
             if row is not None:
-                spec = _restore_secrets(spec, row["spec"])
+                spec = restore_secrets(spec, row["spec"])
         normalized = normalize(spec, ctx)
         triggers = []
         raw_triggers = spec.get("triggers") if isinstance(spec, dict) else None
@@ -194,7 +195,7 @@ class ScenarioService:
                                field="version")
         merged = dict(row["spec"])
         merged.update({k: v for k, v in spec.items() if k not in READ_ONLY + ("version",)})
-        merged = _restore_secrets(merged, row["spec"])
+        merged = restore_secrets(merged, row["spec"])
         ctx = self._context(deep=True, current=row)
         normalized = normalize(merged, ctx)
         ctx.problems.raise_first()
@@ -364,29 +365,6 @@ class ScenarioService:
         from .scheduler import wake_schedulers
 
         wake_schedulers(self.project)
-
-
-def _restore_secrets(spec: dict, stored: dict) -> dict:
-    """A view sent back carries masked secrets: keep the stored value where it is unchanged."""
-    from .reporters import get_reporter
-
-    out = dict(spec)
-    for key, getter in (("triggers", get_trigger), ("reporters", get_reporter)):
-        new, old = out.get(key), stored.get(key) or []
-        if not isinstance(new, list):
-            continue
-        restored = []
-        for i, item in enumerate(new):
-            before = old[i] if i < len(old) else None
-            if isinstance(item, dict) and before and item.get("type") == before.get("type"):
-                public = getter(before["type"]).public(before)
-                item = dict(item)
-                for field in ("url",):
-                    if field in item and item[field] == public.get(field) != before.get(field):
-                        item[field] = before[field]
-            restored.append(item)
-        out[key] = restored
-    return out
 
 
 def _when(value, field: str):

@@ -27,6 +27,27 @@ def public_spec(spec: dict | None) -> dict | None:
                 reporters=[_public_reporter(r) for r in spec["reporters"]])
 
 
+def restore_secrets(spec: dict, stored: dict) -> dict:
+    """A view sent back carries masked secrets: keep the stored value where it is unchanged."""
+    out = dict(spec)
+    for key, getter in (("triggers", get_trigger), ("reporters", get_reporter)):
+        new, old = out.get(key), stored.get(key) or []
+        if not isinstance(new, list):
+            continue
+        restored = []
+        for i, item in enumerate(new):
+            before = old[i] if i < len(old) else None
+            if isinstance(item, dict) and before and item.get("type") == before.get("type"):
+                public = getter(before["type"]).public(before)
+                item = dict(item)
+                for field in ("url",):
+                    if field in item and item[field] == public.get(field) != before.get(field):
+                        item[field] = before[field]
+            restored.append(item)
+        out[key] = restored
+    return out
+
+
 def scenario_view(row: dict, triggers: list[dict], summary: dict | None) -> dict:
     spec = row["spec"]
     status = []

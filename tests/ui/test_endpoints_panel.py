@@ -14,38 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from panel_helpers import show_sidebar, widen_sidebar
+
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 pytestmark = pytest.mark.timeout(400)
-
-
-def _show_sidebar(page, widget_id: str) -> None:
-    """Show a left-sidebar panel (clicking its tab again would close it)."""
-    tab = page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{widget_id}"]')
-    shown = page.locator(f"#{widget_id}:not(.lm-mod-hidden)")
-    for _ in range(5):
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-            tab.click()
-        try:
-            shown.wait_for(timeout=3_000)
-            return
-        except Exception:  # noqa: BLE001 - try again
-            if "lm-mod-current" in (tab.get_attribute("class") or ""):
-                tab.click()
-    shown.wait_for()
-
-
-def _widen_sidebar(page, width: int = 440) -> None:
-    """Drag the left sidebar's split handle so the panel is wide enough to read."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
-    box = handle.bounding_box()
-    if box is None:
-        return
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] / 2, y)
-    page.mouse.down()
-    page.mouse.move(width, y, steps=5)
-    page.mouse.up()
 
 
 def _train(lab) -> None:
@@ -79,7 +52,7 @@ def test_serve_notebook_and_send_sample(page, lab):
 
     # The panel opens on the Endpoints tab with the new endpoint.
     page.locator("#mlprod-panel:not(.lm-mod-hidden)").wait_for()
-    _widen_sidebar(page, 620)
+    widen_sidebar(page, 620)
     page.locator('[data-testid="mlprod-endpoint-row-loans"]').wait_for(timeout=60_000)
     detail = page.locator('[data-testid="mlprod-endpoint-detail-loans"]')
     detail.wait_for()
@@ -117,8 +90,8 @@ def test_traffic_error_names_the_field(page, lab):
     code, _ = lab.api("GET", "endpoints/loans")
     if code != 200:
         pytest.skip("needs the endpoint of the previous test")
-    _show_sidebar(page, "mlprod-panel")
-    _widen_sidebar(page, 620)
+    show_sidebar(page, "mlprod-panel")
+    widen_sidebar(page, 620)
     page.click('[data-testid="mlprod-tab-endpoints"]')
     page.click('[data-testid="mlprod-endpoint-open-loans"]')
     weight = page.locator('[data-testid^="mlprod-traffic-weight-"]').first

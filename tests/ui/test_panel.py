@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from panel_helpers import show_sidebar
+
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 pytestmark = pytest.mark.timeout(400)
@@ -21,16 +23,8 @@ pytestmark = pytest.mark.timeout(400)
 RUN_TIMEOUT_MS = 120_000
 
 
-def _show_sidebar(page, widget_id: str) -> None:
-    """Show a left-sidebar panel (clicking its tab again would close it)."""
-    tab = page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{widget_id}"]')
-    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-        tab.click()
-    page.wait_for_selector(f"#{widget_id}:not(.lm-mod-hidden)")
-
-
 def _open_panel(page):
-    _show_sidebar(page, "mlprod-panel")
+    show_sidebar(page, "mlprod-panel")
     page.click('[data-testid="mlprod-tab-pipeline"]')
     page.wait_for_selector('[data-testid="mlprod-dag"]')
 
@@ -181,7 +175,7 @@ def extra_notebook(lab):
 def test_tag_and_untag_from_file_browser(extra_notebook, page, lab):
     _open_panel(page)
     # Right-click the notebook in the file browser.
-    _show_sidebar(page, "filebrowser")
+    show_sidebar(page, "filebrowser")
     item = page.locator(".jp-DirListing-item", has_text="extra.ipynb")
     item.first.click(button="right")
     page.locator(
@@ -207,11 +201,11 @@ def test_tag_and_untag_from_file_browser(extra_notebook, page, lab):
     assert body["step"]["outputs"] == ["data/extra.csv"]
 
     # The panel shows the new step.
-    _show_sidebar(page, "mlprod-panel")
+    show_sidebar(page, "mlprod-panel")
     _node(page, "extra").wait_for()
 
     # Untag it again.
-    _show_sidebar(page, "filebrowser")
+    show_sidebar(page, "filebrowser")
     item.first.click(button="right")
     page.locator(
         ".lm-Menu-itemLabel", has_text="MLProd: Tag notebook as pipeline step"
@@ -226,7 +220,7 @@ def test_tag_and_untag_from_file_browser(extra_notebook, page, lab):
             break
         time.sleep(0.2)
     assert status == 200 and body["step"] is None
-    _show_sidebar(page, "mlprod-panel")
+    show_sidebar(page, "mlprod-panel")
     _node(page, "extra").wait_for(state="detached")
 
 

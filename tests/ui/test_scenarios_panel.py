@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from panel_helpers import show_sidebar, widen_sidebar
+
 from pathlib import Path
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -22,42 +24,13 @@ pytestmark = pytest.mark.timeout(400)
 FIRE_TIMEOUT_MS = 120_000
 
 
-def _show_sidebar(page, widget_id: str) -> None:
-    """Show a left-sidebar panel (clicking its tab again would close it)."""
-    tab = page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{widget_id}"]')
-    shown = page.locator(f"#{widget_id}:not(.lm-mod-hidden)")
-    for _ in range(5):  # the restored layout may still be settling: retry
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-            tab.click()
-        try:
-            shown.wait_for(timeout=3_000)
-            return
-        except Exception:  # noqa: BLE001 - try again
-            if "lm-mod-current" in (tab.get_attribute("class") or ""):
-                tab.click()  # current but collapsed: toggle off, then on again
-    shown.wait_for()
-
-
 def _field_error(page, field: str):
     return page.locator(f'[data-testid="mlprod-field-error-{field}"]')
 
 
-def _widen_sidebar(page, width: int = 440) -> None:
-    """Drag the left sidebar's split handle so the panel is wide enough to read."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
-    box = handle.bounding_box()
-    if box is None:
-        return
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] / 2, y)
-    page.mouse.down()
-    page.mouse.move(width, y, steps=5)
-    page.mouse.up()
-
-
 def _open_scenarios(page):
-    _show_sidebar(page, "mlprod-panel")
-    _widen_sidebar(page)
+    show_sidebar(page, "mlprod-panel")
+    widen_sidebar(page)
     page.click('[data-testid="mlprod-tab-scenarios"]')
     page.wait_for_selector('[data-testid="mlprod-scenarios-view"]')
 
