@@ -77,10 +77,43 @@ else
 fi
 
 # --- tests ---
-step "running pytest"
+# With no arguments the suite runs as two pytest processes side by side (the machine has two
+# cores and most tests wait on kernels, servers or browsers): each group keeps its session
+# fixtures to itself. Extra arguments run one pytest with them, as before.
+run_group() {  # name, then pytest arguments; output goes to $LOGDIR/<name>.log
+  local name="$1"; shift
+  "$VENV/bin/pytest" -p no:cacheprovider "$@" >"$LOGDIR/$name.log" 2>&1
+}
 set +e
-"$VENV/bin/pytest" tests -p no:cacheprovider "$@"
-rc=$?
+if [ "$#" -gt 0 ]; then
+  step "running pytest $*"
+  "$VENV/bin/pytest" -p no:cacheprovider "$@"
+  rc=$?
+else
+  LOGDIR="$(mktemp -d)"
+  # Group A: browser, serving and security suites (servers, Chromium, the fuzz);
+  # group B: everything else (kernels, stores, scheduler, CLI).
+  GROUP_A=(tests/ui tests/serving tests/security)
+  GROUP_B=()
+  for dir in tests/*/; do
+    dir="${dir%/}"
+    case " ${GROUP_A[*]} " in *" $dir "*) continue ;; esac
+    GROUP_B+=("$dir")
+  done
+  step "running pytest in two processes: [${GROUP_A[*]}] and [${GROUP_B[*]}]"
+  t0=$(date +%s)
+  existing_a=()
+  for dir in "${GROUP_A[@]}"; do [ -d "$dir" ] && existing_a+=("$dir"); done
+  run_group a "${existing_a[@]}" & pid_a=$!
+  run_group b "${GROUP_B[@]}" & pid_b=$!
+  wait "$pid_a"; rc_a=$?
+  wait "$pid_b"; rc_b=$?
+  for name in a b; do
+    echo; echo "==> pytest group $name"; cat "$LOGDIR/$name.log"
+  done
+  echo; echo "    both groups done in $(( $(date +%s) - t0 )) s (group a exit $rc_a, group b exit $rc_b)"
+  rc=$(( rc_a != 0 ? rc_a : rc_b ))
+fi
 set -e
 if [ "$rc" -ne 0 ]; then
   echo "pytest failed (exit $rc)" >&2
