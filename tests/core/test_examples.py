@@ -65,3 +65,32 @@ def test_the_start_command_installs_the_examples_extra():
     assert installs, "scripts/start.sh installs nothing"
     targets = [word for words in installs for word in words if word.startswith("$ROOT")]
     assert targets == ["$ROOT[examples]"], targets
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_an_example_notebook_is_saved_back_unchanged(path, tmp_path):
+    """JupyterLab sets kernelspec and language_info from the running kernel when a notebook
+    opens (a no-op when they are equal) and saves through the contents manager: with the
+    metadata it would write already there, opening and saving leaves the file as it is."""
+    from ipykernel.ipkernel import IPythonKernel
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert (nb.nbformat, nb.nbformat_minor) == (4, 5)
+    assert all(cell.get("id") for cell in nb.cells), "every cell needs an id (nbformat 4.5)"
+    assert nb.metadata.kernelspec == {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                      "language": "python"}
+    kernel_info = dict(IPythonKernel.language_info)
+    written = dict(nb.metadata.language_info)
+    # The Python version is whatever the file was last saved with; the rest is the kernel's.
+    assert written.pop("version", None), "language_info.version is missing"
+    kernel_info.pop("version")
+    assert written == kernel_info
+
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())
+    contents = FileContentsManager(root_dir=str(tmp_path))
+    model = contents.get(path.name, content=True, type="notebook")
+    contents.save({"type": "notebook", "format": "json", "content": model["content"]}, path.name)
+    assert copy.read_bytes() == path.read_bytes()
