@@ -150,7 +150,7 @@ def cmd_node(ctx) -> int:
         ctx.stdout.flush()
 
     try:
-        run_node(shared.project_root(ns), ns.port, ns.token, host=ns.host,
+        run_node(shared.project_root(ns, required=False), ns.port, ns.token, host=ns.host,
                  token_file=ns.token_file, store_url=getattr(ns, "store", None), name=ns.name,
                  ready_file=ns.ready_file, start_services=not ns.no_services,
                  sync_interval=ns.sync_interval, on_ready=ready, serve_port=ns.serve_port,

@@ -5,7 +5,7 @@ import json
 import tomllib
 
 import nbformat
-from cli_helpers import copy_example, mlprod, mlprod_json
+from cli_helpers import copy_example, mlprod, mlprod_json, one_error_line
 
 
 def new_notebook(path, parameters: str | None = None):
@@ -145,6 +145,33 @@ def test_the_project_is_found_from_a_subfolder_or_given_explicitly(tmp_path):
     assert json.loads(after_command.stdout) == from_sub
     from_env = mlprod("--json", "steps", cwd=tmp_path, env={"MLPROD_PROJECT": str(root)})
     assert json.loads(from_env.stdout) == from_sub
+
+
+NO_PROJECT = "mlprod: error: no mlprod.toml here or above; run `mlprod init` or pass --project"
+
+
+def test_without_mlprod_toml_there_is_no_project_and_nothing_is_written(tmp_path, make_step):
+    """A folder becomes a project only by `mlprod init`: elsewhere every command refuses in one
+    line and writes nothing (no .mlprod/, no scan of whatever the folder holds)."""
+    folder = tmp_path / "downloads"
+    make_step(folder, "stray", "pass")
+    (folder / "sub").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    for cwd, args in ((folder, ["steps"]), (folder / "sub", ["runs"]), (folder, ["run"]),
+                      (folder, ["scenario", "list"])):
+        result = mlprod(*args, cwd=cwd)
+        assert one_error_line(result) == NO_PROJECT, args
+        assert result.stdout == ""
+    for given in (["--project", str(folder)], ["--project", "sub"]):
+        line = one_error_line(mlprod(*given, "steps", cwd=folder))
+        assert "no mlprod.toml in " in line and "mlprod init" in line, line
+    env_given = mlprod("steps", cwd=tmp_path, env={"MLPROD_PROJECT": str(folder)})
+    assert "no mlprod.toml in " in one_error_line(env_given)
+    assert sorted(tmp_path.rglob("*")) == before
+    # `mlprod init` makes it a project; then the same command works.
+    assert mlprod("init", cwd=folder).returncode == 0
+    steps = mlprod_json("steps", cwd=folder / "sub")
+    assert [s["name"] for s in steps["steps"]] == ["stray"]
 
 
 def test_dag_writes_an_svg_with_a_node_per_step(tmp_path):

@@ -164,6 +164,7 @@ def daemon():
 def test_scheduler_daemon_fires_then_stops_gracefully_on_sigterm(tmp_path, make_step, daemon):
     root = tmp_path / "small"
     root.mkdir()
+    (root / "mlprod.toml").write_text('[project]\nname = "small"\n')
     make_step(root, "tick", "import time\nopen('ticks.txt', 'a').write('x')\ntime.sleep(0.5)",
               outputs=["ticks.txt"])
     added = mlprod("scenario", "add", "--name", "every-2s", "--every", "2s", "--force",
