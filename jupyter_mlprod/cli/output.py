@@ -46,14 +46,24 @@ def fmt_params(params: dict | None) -> str:
 
 
 def fmt_error(error: dict | None) -> str:
-    """`cell index 2: ValueError: boom` from a step run's error."""
+    """`cell In [3]: ValueError: boom` from a step run's error: the cell as the output notebook
+    numbers it (`cell index 2` for runs recorded before execution counts were kept)."""
     if not error:
         return ""
     text = f"{error.get('ename')}: {error.get('evalue')}" if error.get("evalue") else \
         str(error.get("ename"))
-    if error.get("cell_index") is not None:
+    if error.get("execution_count") is not None:
+        text = f"cell In [{error['execution_count']}]: {text}"
+    elif error.get("cell_index") is not None:
         text = f"cell index {error['cell_index']}: {text}"
     return text
+
+
+def fmt_error_cell(error: dict | None) -> str:
+    """`cell In [3]: model.fit(X, y)`: the failing cell, to find it in the output notebook."""
+    if not error or error.get("execution_count") is None:
+        return ""
+    return f"cell In [{error['execution_count']}]: {error.get('cell_source') or ''}".rstrip()
 
 
 def fmt_progress(step: dict) -> str:
@@ -142,6 +152,8 @@ def failure_lines(run: dict, outputs: dict[str, str]) -> list[str]:
         if step["status"] == "failed":
             what = fmt_error(step["error"]) or step["reason"] or "no error recorded"
             lines.append(f"step {step['step']} failed: {what}")
+            if fmt_error_cell(step["error"]):
+                lines.append(f"  {fmt_error_cell(step['error'])}")
         elif step["status"] == "cancelled":
             lines.append(f"step {step['step']} cancelled")
         else:
