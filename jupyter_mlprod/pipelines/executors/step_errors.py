@@ -50,12 +50,9 @@ def first_source_line(source: str | None) -> str | None:
 
 
 def where(error: dict) -> str:
-    """`cell In [3] (index 2): ` or `cell index 2: ` or nothing, for logs and one-line views."""
+    """`cell In [3]: ` (as the output notebook numbers it) or `cell index 2: ` or nothing."""
     if error.get("execution_count") is not None:
-        text = f"cell In [{error['execution_count']}]"
-        if error.get("cell_source"):
-            text += f" {error['cell_source']}"
-        return text + ": "
+        return f"cell In [{error['execution_count']}]: "
     if error.get("cell_index") is not None:
         return f"cell index {error['cell_index']}: "
     return ""
