@@ -11,6 +11,7 @@ from .commands_bundles import token_from
 from .output import one_line, text_table
 from .output_bundles import (AUDIT_HEADERS, DEPLOYMENT_HEADERS, NODE_HEADERS, audit_rows,
                              deploy_lines, deployment_line, deployment_rows, fmt_size, node_rows)
+from ..words import counted
 
 
 # -- deployments ------------------------------------------------------------------------------
@@ -28,13 +29,13 @@ class DeployProgress:
             if event["ok"]:
                 self._line("environment: the target matches the bundle's lock")
             else:
-                self._line(f"environment: {len(event['problems'])} difference(s) from the "
+                self._line(f"environment: {counted(len(event['problems']), 'difference')} from the "
                            "bundle's lock")
                 for problem in event["problems"]:
                     self._line(f"  - {one_line(problem, 200)}")
         elif phase == "upload" and "done" not in event:
             if event["blobs"]:
-                self._line(f"upload: {event['blobs']} file content(s) the target lacks, "
+                self._line(f"upload: {counted(event['blobs'], 'file content')} the target lacks, "
                            f"{fmt_size(event['bytes'])}")
             else:
                 self._line("upload: nothing to send, the target has every file")

@@ -14,6 +14,7 @@ from . import scenario_args
 from .output import text_table
 from .scenario_output import (FIRE_HEADERS, SCENARIO_HEADERS, fire_rows, scenario_lines,
                               scenario_rows, validation_lines)
+from ..words import counted
 
 SHOWN_FIRES = 10
 
@@ -96,7 +97,7 @@ def cmd_add(ctx) -> int:
             ctx.emit(result, "")
         else:
             ctx.out("\n".join(["valid" if result["valid"] else
-                               f"invalid ({len(result['errors'])} problems)"]
+                               f"invalid ({counted(len(result['errors']), 'problem')})"]
                               + validation_lines(result)))
         return 0 if result["valid"] else 2
     try:

@@ -68,7 +68,7 @@ def test_steps_reports_problems_without_failing(tmp_path, make_step):
     (root / "broken.ipynb").write_text("not json")
     result = mlprod("steps", cwd=root)
     assert result.returncode == 0, result.stderr
-    assert "problems (2):" in result.stdout
+    assert "2 problems:" in result.stdout
     assert "broken.ipynb is not valid JSON" in result.stdout
     assert "cycle: clean -> enrich -> clean" in result.stdout
     codes = sorted(p["code"] for p in mlprod_json("steps", cwd=root)["problems"])

@@ -127,7 +127,7 @@ def test_failing_reporters_are_retried_with_backoff_and_never_fail_the_run(
     assert [r["status"] for r in webhook.received("/flaky")] == [500, 503, 200]
     assert (unreachable["status"], unreachable["attempts"]) == ("failed", 3)
     assert "cannot reach http://127.0.0.1" in unreachable["last_error"]
-    assert any("given up after 3 attempt(s)" in r.message for r in caplog.records)
+    assert any("given up after 3 attempts" in r.message for r in caplog.records)
     assert project.get_run(fire["run_id"])["status"] == "succeeded"
     assert project.scenarios.get("hourly")["last_outcome"] == "succeeded"
 
