@@ -12,8 +12,8 @@ from pathlib import Path
 from ..errors import InvalidInput
 from . import scenario_args
 from .output import text_table
-from .scenario_output import (FIRE_HEADERS, SCENARIO_HEADERS, fire_rows, scenario_lines,
-                              scenario_rows, validation_lines)
+from .scenario_output import (FIRE_HEADERS, SCENARIO_HEADERS, fire_rows, next_fire_text,
+                              scenario_lines, scenario_rows, validation_lines)
 from ..words import counted
 
 SHOWN_FIRES = 10
@@ -166,7 +166,7 @@ def cmd_show(ctx) -> int:
 def cmd_enable(ctx) -> int:
     view = _set(ctx, ctx.project.scenarios.enable)
     ctx.emit(view, f"enabled scenario {view['name']!r}"
-                   + (f"; next fire {view['next_fire_at']}" if view["next_fire_at"] else ""))
+                   + (f"; next fire {next_fire_text(view)}" if view["next_fire_at"] else ""))
     return 0
 
 

@@ -25,6 +25,25 @@ def fmt_time(value: str | None) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def fmt_time_in(value: str | None, zone_name: str | None) -> str:
+    """An ISO timestamp in the given IANA zone (a scenario's), labelled with it:
+    `2026-12-03 06:00:00 Europe/Paris`; without a zone, local time labelled with its name."""
+    if not value:
+        return ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    shown = when.astimezone(zone)
+    return f"{shown.strftime('%Y-%m-%d %H:%M:%S')} {zone_name if zone else shown.tzname()}"
+
+
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
