@@ -107,8 +107,8 @@ def register(command, sub, common) -> None:
     from . import commands_deploy as deploy
 
     group = sub.add_parser("bundle", parents=[common],
-                           help="freeze the project into versioned bundles; compare, verify, "
-                                "export and import them",
+                           help="bundles (versioned snapshots of the project): create, preview, "
+                                "list, show, diff, verify, export, import, lock",
                            description="Bundles: immutable, content-hashed snapshots of the "
                                        "project (notebooks, pipeline, scenarios, endpoints, "
                                        "environment lock, data and models).")

@@ -20,8 +20,8 @@ SHOWN_FIRES = 10
 
 
 def register(command, sub, common) -> None:
-    scenario = sub.add_parser("scenario", help="add, list, show, enable, disable, run or remove "
-                              "scenarios (triggers + what to run + reporters)",
+    scenario = sub.add_parser("scenario", help="scenarios (triggers + what to run + reporters): "
+                              "add, list, show, enable, disable, trigger, remove",
                               description="Scenarios: triggers + what to run + reporters.",
                               parents=[common])
     actions = scenario.add_subparsers(dest="action", metavar="ACTION",

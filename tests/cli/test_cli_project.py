@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 
 import nbformat
@@ -190,3 +191,25 @@ def test_help_and_version_need_no_project(tmp_path):
     assert result.returncode == 0 and "resume" in result.stdout
     assert mlprod("--version", cwd=tmp_path).stdout.startswith("mlprod ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_summaries_name_every_subcommand():
+    """`mlprod --help` says what the command covers, and each group's summary lists exactly
+    the actions it has (no `run` where the action is `trigger`)."""
+    import argparse
+
+    from jupyter_mlprod.cli.app import build_parser
+
+    parser = build_parser()
+    for noun in ("pipeline", "scenarios", "bundles", "endpoints"):
+        assert noun in parser.description, noun
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    summaries = {choice.dest: choice.help for choice in commands._choices_actions}
+    for name, sub in commands.choices.items():
+        groups = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if not groups:
+            continue
+        summary = summaries[name]
+        listed = {re.sub(r"\(.*?\)", "", item).strip()
+                  for item in summary.rsplit(":", 1)[-1].split(",")}
+        assert listed == set(groups[0].choices), (name, summary)
