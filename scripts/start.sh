@@ -29,8 +29,10 @@ if [ -f "$STAMP" ] && [ -n "$(find "$ROOT/labextension/src" "$ROOT/labextension/
   rm -rf "$ROOT/jupyter_mlprod/labextension"
 fi
 
-echo "==> installing jupyter_mlprod (pip install .)"
-"$VENV/bin/python" -m pip install --disable-pip-version-check -q "$ROOT"
+# The example's own libraries (numpy, pandas, scikit-learn, joblib) come with the `examples`
+# extra: without them the first run stops at `import numpy`.
+echo "==> installing jupyter_mlprod with the example's libraries (pip install \".[examples]\")"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q "$ROOT[examples]"
 
 TOKEN="${MLPROD_TOKEN:-$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')}"
 

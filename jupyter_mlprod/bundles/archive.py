@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import InvalidInput, MlprodError
 from .blobstore import BlobStore, out_of_space
 from .manifest import MAX_MANIFEST_BYTES, parse_manifest
+from ..words import counted, verb
 
 ARCHIVE_FORMAT = "mlprod-archive/1"
 _BLOB = re.compile(r"^blobs/([0-9a-f]{64})$")
@@ -157,8 +158,8 @@ def _read(path: Path, blobs: BlobStore, added: set[str]) -> tuple[str, bytes, di
                       code="truncated_archive")
     lacking = sorted(s for s in sizes if s not in received and not blobs.has(s))
     if lacking:
-        raise _refuse(f"the archive is truncated or incomplete: {len(lacking)} blob(s) listed in "
-                      "the manifest are missing", code="truncated_archive",
+        raise _refuse(f"the archive is truncated or incomplete: {counted(len(lacking), 'blob')} "
+                      f"listed in the manifest {verb(len(lacking), 'is', 'are')} missing", code="truncated_archive",
                       missing=[s[:12] for s in lacking[:10]])
     return bundle_id, manifest_raw, manifest
 

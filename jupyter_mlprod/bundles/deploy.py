@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import Conflict, InvalidInput, MlprodError, Unavailable
 from .blobstore import fsync_dir, out_of_space
 from .environment import compare, current_lock, requirements_text
+from ..words import counted, verb
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class Activator:
         service = self.service
         lacking = sorted({f["sha256"] for f in manifest["files"] if not self.blobs.has(f["sha256"])})
         if lacking:
-            raise InvalidInput(f"{len(lacking)} blob(s) of bundle {bundle_id[:12]} are not on this "
+            raise InvalidInput(f"{counted(len(lacking), 'blob')} of bundle {bundle_id[:12]} "
+                               f"{verb(len(lacking), 'is', 'are')} not on this "
                                "node; upload them first", field="blobs", code="missing_blobs",
                                details={"missing": lacking[:50]})
         report = self.environment_report(manifest)
@@ -233,8 +235,8 @@ class Activator:
                     self.blobs.copy_verified(entry["sha256"], path)
                     repaired.append(entry["path"])
         if repaired:
-            log.warning("restored %d file(s) of the active tree after an unclean stop: %s",
-                        len(repaired), ", ".join(repaired[:10]))
+            log.warning("restored %s of the active tree after an unclean stop: %s",
+                        counted(len(repaired), "file"), ", ".join(repaired[:10]))
         return repaired
 
     def verify_tree(self, deployment: dict) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 from typing import Callable
+from ..words import counted
 
 _MAX_DIFF_LINES = 200
 
@@ -174,14 +175,14 @@ def _named_diff(before: list, after: list, key: str) -> dict:
 
 def _summary(d: dict) -> str:
     f, p = d["files"], d["packages"]
-    parts = [f"{len(f['added'])} file(s) added, {len(f['removed'])} removed, "
+    parts = [f"{counted(len(f['added']), 'file')} added, {len(f['removed'])} removed, "
              f"{len(f['changed'])} changed"]
     cells = sum(len(nb["cells"]) for nb in d["notebooks"])
     if cells:
-        parts.append(f"{cells} notebook cell change(s)")
+        parts.append(counted(cells, "notebook cell change"))
     moved = sum(abs(x["delta"]) for x in d["data"])
     if d["data"]:
-        parts.append(f"{len(d['data'])} data/model change(s) ({moved:,} bytes)")
+        parts.append(f"{counted(len(d['data']), 'data/model change')} ({moved:,} bytes)")
     pk = [f"{len(p[k])} {k}" for k in ("added", "removed", "upgraded", "downgraded") if p[k]]
     if pk:
         parts.append("packages: " + ", ".join(pk))

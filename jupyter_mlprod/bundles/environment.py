@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import InvalidInput, Unavailable
+from ..words import counted
 
 
 def normalize(name: str) -> str:
@@ -112,11 +113,11 @@ def compare(lock: dict, installed: dict | None = None) -> dict:
     if not plat["match"]:
         problems.append(f"platform {plat['expected']} expected, {plat['installed']} here")
     if missing:
-        problems.append(f"{len(missing)} package(s) missing: " +
+        problems.append(f"{counted(len(missing), 'package')} missing: " +
                         ", ".join(f"{m['name']}=={m['version']}" for m in missing[:8]) +
                         (" ..." if len(missing) > 8 else ""))
     if mismatched:
-        problems.append(f"{len(mismatched)} package(s) at another version: " +
+        problems.append(f"{counted(len(mismatched), 'package')} at another version: " +
                         ", ".join(f"{m['name']} {m['installed']} (bundle has {m['expected']})"
                                   for m in mismatched[:8]) + (" ..." if len(mismatched) > 8 else ""))
     return {"ok": ok, "python": python, "platform": plat, "missing": missing,

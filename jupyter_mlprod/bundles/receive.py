@@ -11,6 +11,7 @@ from ..errors import Conflict, InvalidInput, MlprodError, NotFound
 from .audit import current_user
 from .blobstore import check_sha
 from .manifest import parse_manifest, summary
+from ..words import counted, verb
 
 log = logging.getLogger(__name__)
 MAX_HASHES = 200_000
@@ -37,7 +38,8 @@ class ReceiveMixin:
         _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id)
         lacking = sorted({f["sha256"] for f in manifest["files"] if not self.blobs.has(f["sha256"])})
         if lacking:
-            raise InvalidInput(f"{len(lacking)} blob(s) of bundle {bundle_id[:12]} are not here; "
+            raise InvalidInput(f"{counted(len(lacking), 'blob')} of bundle {bundle_id[:12]} "
+                               f"{verb(len(lacking), 'is', 'are')} not here; "
                                "upload them first", field="blobs", code="missing_blobs",
                                details={"missing": lacking[:50]})
         new = self.repo.add_bundle(self.bundle_row(bundle_id, manifest_raw, manifest, "received"),

@@ -11,6 +11,7 @@ import importlib
 import logging
 import threading
 from pathlib import Path
+from ..words import counted
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class ActiveRuntime:
         except Exception as exc:
             log.exception("could not switch the endpoints to bundle %s", bundle_id[:12])
             return f"failed: {exc}"
-        return f"{len(switched)} endpoint(s) on bundle {bundle_id[:12]}" if switched else \
+        return f"{counted(len(switched), 'endpoint')} on bundle {bundle_id[:12]}" if switched else \
             "none in this bundle"
 
     def _import_definitions(self, project, manifest: dict, tree: Path) -> None:

@@ -28,6 +28,7 @@ from .receive import ReceiveMixin
 from .remote import DeployMixin
 from .environment import compare, current_lock, requirements_text
 from .manifest import FORMAT, bundle_id_of, canonical_bytes, parse_manifest, summary
+from ..words import counted, verb
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +254,8 @@ class BundleService(DeployMixin, ReceiveMixin):
         manifest = parse_manifest(raw, expected_id=bundle_id)[1]
         lacking = [f["path"] for f in manifest["files"] if not self.blobs.has(f["sha256"])]
         if lacking:
-            raise NotFound(f"{len(lacking)} file(s) of bundle {bundle_id[:12]} are missing from the "
+            raise NotFound(f"{counted(len(lacking), 'file')} of bundle {bundle_id[:12]} "
+                           f"{verb(len(lacking), 'is', 'are')} missing from the "
                            f"blob store (e.g. {lacking[0]}); run verify", field="bundle")
         dest = Path(dest).expanduser()
         if dest.is_dir():

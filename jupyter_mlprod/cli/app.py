@@ -59,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print machine-readable JSON instead of text")
 
-    parser = shared.Parser(prog="mlprod", description="Run and inspect a jupyter_mlprod project's "
-                           "notebook pipeline from the command line.")
+    parser = shared.Parser(prog="mlprod", description="jupyter_mlprod from the command line, "
+                           "no Jupyter needed: a project's notebook pipeline and its runs, "
+                           "scenarios and their scheduler, bundles deployed to production "
+                           "nodes, and endpoints serving a notebook's scoring cell.")
     shared.add_project_options(parser)
     parser.add_argument("--json", action="store_true", default=False,
                         help="print machine-readable JSON instead of text")

@@ -104,20 +104,38 @@ def _step_list(text: str) -> list[str]:
 
 
 # -- the project a door works on --------------------------------------------------------------
-def find_project_root(start: str | os.PathLike) -> Path:
-    """The nearest folder from `start` upwards holding mlprod.toml, else `start` itself."""
+NO_PROJECT = f"no {CONFIG_FILE} here or above; run `mlprod init` or pass --project"
+
+
+def find_project_root(start: str | os.PathLike) -> Path | None:
+    """The nearest folder from `start` upwards holding mlprod.toml, else None."""
     start_path = Path(start).expanduser().resolve()
     for folder in (start_path, *start_path.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
-    return start_path
+    return None
 
 
-def project_root(ns: argparse.Namespace, cwd: str | os.PathLike | None = None) -> Path:
+def project_root(ns: argparse.Namespace, cwd: str | os.PathLike | None = None, *,
+                 required: bool = True) -> Path:
+    """--project, else $MLPROD_PROJECT, else the nearest folder holding mlprod.toml. A project
+    is a folder with mlprod.toml: without one this refuses (InvalidInput) rather than treat
+    any folder as a project and write .mlprod/ into it. `required=False` (the production node,
+    whose folder receives bundles) falls back to the given or current folder."""
     explicit = getattr(ns, "project", None) or os.environ.get("MLPROD_PROJECT")
     if explicit:
-        return Path(explicit).expanduser().resolve()
-    return find_project_root(cwd or os.getcwd())
+        root = Path(explicit).expanduser().resolve()
+        if required and root.is_dir() and not (root / CONFIG_FILE).is_file():
+            raise InvalidInput(f"no {CONFIG_FILE} in {root}; run `mlprod init {explicit}` or "
+                               "pass the --project folder that holds it", field="project")
+        return root  # a missing folder: Settings.load says it does not exist
+    start = Path(cwd or os.getcwd())
+    found = find_project_root(start)
+    if found is None:
+        if required:
+            raise InvalidInput(NO_PROJECT, field="project")
+        return start.expanduser().resolve()
+    return found
 
 
 def overrides(ns: argparse.Namespace) -> dict:

@@ -21,6 +21,7 @@ from ..errors import InvalidInput
 from .output import text_table
 from .output_bundles import (BUNDLE_HEADERS, bundle_lines, bundle_rows, created_line, diff_lines,
                              fmt_size, preview_lines, verify_lines)
+from ..words import counted
 
 EXIT_NOT_OK = 1  # `bundle verify` found a damaged or missing file (the command itself worked)
 TOKEN_ENV = "MLPROD_NODE_TOKEN"
@@ -106,8 +107,8 @@ def register(command, sub, common) -> None:
     from . import commands_deploy as deploy
 
     group = sub.add_parser("bundle", parents=[common],
-                           help="freeze the project into versioned bundles; compare, verify, "
-                                "export and import them",
+                           help="bundles (versioned snapshots of the project): create, preview, "
+                                "list, show, diff, verify, export, import, lock",
                            description="Bundles: immutable, content-hashed snapshots of the "
                                        "project (notebooks, pipeline, scenarios, endpoints, "
                                        "environment lock, data and models).")
@@ -254,15 +255,15 @@ def cmd_export(ctx) -> int:
     result = ctx.project.bundles.export(ns.bundle, ns.output, compress=ns.gzip,
                                         overwrite=ns.force)
     ctx.emit(result, f"wrote {result['path']} ({fmt_size(result['size'])}, bundle "
-                     f"{result['bundle_id'][:12]}, {result['blobs']} file content(s))")
+                     f"{result['bundle_id'][:12]}, {counted(result['blobs'], 'file content')})")
     return 0
 
 
 def cmd_import(ctx) -> int:
     view = ctx.project.bundles.import_archive(ctx.ns.archive, expect_id=ctx.ns.expect)
     verb = "was already here" if view["already_present"] else "imported"
-    ctx.emit(view, f"bundle {view['short_id']} {verb}: {view['file_count']} file(s), "
-                   f"{fmt_size(view['total_size'])}, {view['new_blobs']} new file content(s)")
+    ctx.emit(view, f"bundle {view['short_id']} {verb}: {counted(view['file_count'], 'file')}, "
+                   f"{fmt_size(view['total_size'])}, {counted(view['new_blobs'], 'new file content')}")
     return 0
 
 

@@ -11,6 +11,7 @@ from .commands_bundles import token_from
 from .output import one_line, text_table
 from .output_bundles import (AUDIT_HEADERS, DEPLOYMENT_HEADERS, NODE_HEADERS, audit_rows,
                              deploy_lines, deployment_line, deployment_rows, fmt_size, node_rows)
+from ..words import counted
 
 
 # -- deployments ------------------------------------------------------------------------------
@@ -28,13 +29,13 @@ class DeployProgress:
             if event["ok"]:
                 self._line("environment: the target matches the bundle's lock")
             else:
-                self._line(f"environment: {len(event['problems'])} difference(s) from the "
+                self._line(f"environment: {counted(len(event['problems']), 'difference')} from the "
                            "bundle's lock")
                 for problem in event["problems"]:
                     self._line(f"  - {one_line(problem, 200)}")
         elif phase == "upload" and "done" not in event:
             if event["blobs"]:
-                self._line(f"upload: {event['blobs']} file content(s) the target lacks, "
+                self._line(f"upload: {counted(event['blobs'], 'file content')} the target lacks, "
                            f"{fmt_size(event['bytes'])}")
             else:
                 self._line("upload: nothing to send, the target has every file")
@@ -150,7 +151,7 @@ def cmd_node(ctx) -> int:
         ctx.stdout.flush()
 
     try:
-        run_node(shared.project_root(ns), ns.port, ns.token, host=ns.host,
+        run_node(shared.project_root(ns, required=False), ns.port, ns.token, host=ns.host,
                  token_file=ns.token_file, store_url=getattr(ns, "store", None), name=ns.name,
                  ready_file=ns.ready_file, start_services=not ns.no_services,
                  sync_interval=ns.sync_interval, on_ready=ready, serve_port=ns.serve_port,

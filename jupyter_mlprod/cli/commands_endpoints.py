@@ -174,7 +174,9 @@ def register(command, sub, common) -> None:
     args_serve(command("serve", cmd_serve, "serve notebooks' scoring cells as HTTP endpoints "
                        "in the foreground (Ctrl-C or SIGTERM stops it gracefully)"))
     group = sub.add_parser("endpoint", parents=[common],
-                           help="endpoints: list, show, create, versions, traffic, keys, score",
+                           help="endpoints (a notebook's scoring cell over HTTP): list, show, "
+                                "create, delete, versions, traffic, promote, rollback, keys, "
+                                "score, servers, stop",
                            description="Endpoints: a scoring cell served over HTTP, with "
                                        "versions, a traffic split and API keys.")
     actions = group.add_subparsers(dest="action", metavar="ACTION", parser_class=type(group))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .output import STEP_HEADERS, display_path, step_rows, text_table
+from ..words import counted
 
 
 def register(command, sub=None, common=None) -> None:
@@ -46,7 +47,7 @@ def cmd_steps(ctx) -> int:
     else:
         lines.append("no steps yet: tag a notebook with `mlprod step tag NOTEBOOK --name STEP`")
     if view["problems"]:
-        lines += ["", f"problems ({len(view['problems'])}):"]
+        lines += ["", f"{counted(len(view['problems']), 'problem')}:"]
         lines += [f"  - {p['message']}" for p in view["problems"]]
     ctx.out("\n".join(lines))
     return 0

@@ -108,6 +108,10 @@ def cmd_show(ctx) -> int:
         lines.append(f"resumes     run {run['resumed_from']}")
     if run["error"]:
         lines.append(f"error       {run['error']}")
-    lines += ["", text_table(STEP_RUN_HEADERS, step_run_rows(run, output_paths(ctx.project, run)))]
+    outputs = output_paths(ctx.project, run)
+    lines += ["", text_table(STEP_RUN_HEADERS, step_run_rows(run, outputs))]
+    failures = [line for line in failure_lines(run, outputs) if line != run["error"]]
+    if failures:
+        lines += ["", *failures]
     ctx.out("\n".join(lines))
     return 0

@@ -12,15 +12,16 @@ from pathlib import Path
 from ..errors import InvalidInput
 from . import scenario_args
 from .output import text_table
-from .scenario_output import (FIRE_HEADERS, SCENARIO_HEADERS, fire_rows, scenario_lines,
-                              scenario_rows, validation_lines)
+from .scenario_output import (FIRE_HEADERS, SCENARIO_HEADERS, fire_rows, next_fire_text,
+                              scenario_lines, scenario_rows, validation_lines)
+from ..words import counted
 
 SHOWN_FIRES = 10
 
 
 def register(command, sub, common) -> None:
-    scenario = sub.add_parser("scenario", help="add, list, show, enable, disable, run or remove "
-                              "scenarios (triggers + what to run + reporters)",
+    scenario = sub.add_parser("scenario", help="scenarios (triggers + what to run + reporters): "
+                              "add, list, show, enable, disable, trigger, remove",
                               description="Scenarios: triggers + what to run + reporters.",
                               parents=[common])
     actions = scenario.add_subparsers(dest="action", metavar="ACTION",
@@ -96,7 +97,7 @@ def cmd_add(ctx) -> int:
             ctx.emit(result, "")
         else:
             ctx.out("\n".join(["valid" if result["valid"] else
-                               f"invalid ({len(result['errors'])} problems)"]
+                               f"invalid ({counted(len(result['errors']), 'problem')})"]
                               + validation_lines(result)))
         return 0 if result["valid"] else 2
     try:
@@ -165,7 +166,7 @@ def cmd_show(ctx) -> int:
 def cmd_enable(ctx) -> int:
     view = _set(ctx, ctx.project.scenarios.enable)
     ctx.emit(view, f"enabled scenario {view['name']!r}"
-                   + (f"; next fire {view['next_fire_at']}" if view["next_fire_at"] else ""))
+                   + (f"; next fire {next_fire_text(view)}" if view["next_fire_at"] else ""))
     return 0
 
 

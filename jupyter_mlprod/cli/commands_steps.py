@@ -9,7 +9,7 @@ from .output import fmt_value, text_table
 
 
 def register(command, sub, common) -> None:
-    step = sub.add_parser("step", help="tag, edit, untag or show a step notebook",
+    step = sub.add_parser("step", help="step notebooks: tag (or edit), untag, show",
                           description="tag, edit, untag or show a step notebook", parents=[common])
     actions = step.add_subparsers(dest="action", metavar="ACTION", parser_class=type(step))
     actions.required = True

@@ -25,6 +25,25 @@ def fmt_time(value: str | None) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def fmt_time_in(value: str | None, zone_name: str | None) -> str:
+    """An ISO timestamp in the given IANA zone (a scenario's), labelled with it:
+    `2026-12-03 06:00:00 Europe/Paris`; without a zone, local time labelled with its name."""
+    if not value:
+        return ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    shown = when.astimezone(zone)
+    return f"{shown.strftime('%Y-%m-%d %H:%M:%S')} {zone_name if zone else shown.tzname()}"
+
+
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
@@ -46,14 +65,24 @@ def fmt_params(params: dict | None) -> str:
 
 
 def fmt_error(error: dict | None) -> str:
-    """`cell index 2: ValueError: boom` from a step run's error."""
+    """`cell In [3]: ValueError: boom` from a step run's error: the cell as the output notebook
+    numbers it (`cell index 2` for runs recorded before execution counts were kept)."""
     if not error:
         return ""
     text = f"{error.get('ename')}: {error.get('evalue')}" if error.get("evalue") else \
         str(error.get("ename"))
-    if error.get("cell_index") is not None:
+    if error.get("execution_count") is not None:
+        text = f"cell In [{error['execution_count']}]: {text}"
+    elif error.get("cell_index") is not None:
         text = f"cell index {error['cell_index']}: {text}"
     return text
+
+
+def fmt_error_cell(error: dict | None) -> str:
+    """`cell In [3]: model.fit(X, y)`: the failing cell, to find it in the output notebook."""
+    if not error or error.get("execution_count") is None:
+        return ""
+    return f"cell In [{error['execution_count']}]: {error.get('cell_source') or ''}".rstrip()
 
 
 def fmt_progress(step: dict) -> str:
@@ -142,6 +171,8 @@ def failure_lines(run: dict, outputs: dict[str, str]) -> list[str]:
         if step["status"] == "failed":
             what = fmt_error(step["error"]) or step["reason"] or "no error recorded"
             lines.append(f"step {step['step']} failed: {what}")
+            if fmt_error_cell(step["error"]):
+                lines.append(f"  {fmt_error_cell(step['error'])}")
         elif step["status"] == "cancelled":
             lines.append(f"step {step['step']} cancelled")
         else:

@@ -4,6 +4,7 @@ so a column means the same thing in both. They format; they decide nothing."""
 from __future__ import annotations
 
 from .output import fmt_time, one_line, text_table
+from ..words import counted
 
 
 def fmt_size(size: int | None) -> str:
@@ -48,7 +49,7 @@ def bundle_lines(view: dict, *, files: bool = False, packages: bool = False) -> 
              f"scenarios   {view['scenario_count']}    endpoints  {view['endpoint_count']}",
              f"python      {view.get('python') or '?'}"
              + (f" on {env.get('platform')} {env.get('machine')}, "
-                f"{env.get('package_count')} package(s)" if env else "")]
+                + counted(env.get('package_count') or 0, "package") if env else "")]
     if git:
         lines.append(f"git         {git['commit'][:12]} ({git.get('branch') or 'detached'})"
                      + (" with uncommitted changes" if git.get("dirty") else ""))
@@ -69,7 +70,7 @@ def bundle_lines(view: dict, *, files: bool = False, packages: bool = False) -> 
 
 
 def created_line(view: dict) -> str:
-    return (f"created bundle {view['short_id']}: {view['file_count']} file(s), "
+    return (f"created bundle {view['short_id']}: {counted(view['file_count'], 'file')}, "
             f"{fmt_size(view['total_size'])}, {fmt_size(view.get('new_bytes', 0))} new")
 
 
@@ -82,12 +83,12 @@ def preview_rows(view: dict) -> list[list[str]]:
 
 def preview_lines(view: dict) -> list[str]:
     env = view["environment"]
-    return ([f"a bundle of {view['project']} would hold {view['file_count']} file(s), "
+    return ([f"a bundle of {view['project']} would hold {counted(view['file_count'], 'file')}, "
              f"{fmt_size(view['total_size'])} (at most {fmt_size(view['new_bytes_at_most'])} "
              "new):", text_table(PREVIEW_HEADERS, preview_rows(view))] +
             [f"steps: {', '.join(view['steps']) or '-'}; scenarios: {view['scenario_count']}; "
              f"endpoints: {view['endpoint_count']}; Python {env['python']} on {env['platform']}, "
-             f"{env['package_count']} package(s)"] + [f"note: {n}" for n in view["notes"]])
+             + counted(env['package_count'], "package")] + [f"note: {n}" for n in view["notes"]])
 
 
 # -- diff -------------------------------------------------------------------------------------
@@ -104,8 +105,8 @@ def diff_lines(diff: dict) -> list[str]:
                      f"{fmt_size(f['size_after'])})")
     for nb in diff["notebooks"]:
         counts = nb["counts"]
-        lines.append(f"notebook {nb['path']} ({nb['status']}): {counts['changed']} changed, "
-                     f"{counts['added']} added, {counts['removed']} removed cell(s)"
+        lines.append(f"notebook {nb['path']} ({nb['status']}): cells {counts['changed']} changed, "
+                     f"{counts['added']} added, {counts['removed']} removed"
                      + ("; its step definition changed" if nb["step_changed"] else ""))
         for cell in nb["cells"]:
             where = cell["index_after"] if cell["index_after"] is not None else \
@@ -136,7 +137,7 @@ def diff_lines(diff: dict) -> list[str]:
 
 def verify_lines(result: dict) -> list[str]:
     head = (f"bundle {result['bundle_id'][:12]} "
-            f"{'verified' if result['ok'] else 'is DAMAGED'}: {result['files_checked']} file(s), "
+            f"{'verified' if result['ok'] else 'is DAMAGED'}: {counted(result['files_checked'], 'file')}, "
             f"{fmt_size(result['bytes_checked'])} re-hashed")
     lines = [head]
     if not result["manifest_ok"]:
@@ -170,7 +171,7 @@ def deploy_lines(result: dict) -> list[str]:
     d, target = result["deployment"], result["target"]
     lines = [f"deployed bundle {d['short_id']} to {target['name']} ({target['kind']} "
              f"{target['address']}): deployment {d['id']} is active",
-             f"  uploaded {result['uploaded_blobs']} file content(s), "
+             f"  uploaded {counted(result['uploaded_blobs'], 'file content')}, "
              f"{fmt_size(result['uploaded_bytes'])}; {result['reused_blobs']} already there"]
     if d.get("previous_bundle_id"):
         lines.append(f"  previous bundle {d['previous_bundle_id'][:12]} (roll back with "

@@ -2,7 +2,7 @@
 They only format the views `project.scenarios` returned; they decide nothing."""
 from __future__ import annotations
 
-from .output import fmt_duration, fmt_params, fmt_time, one_line
+from .output import fmt_duration, fmt_params, fmt_time, fmt_time_in, one_line
 
 SCENARIO_HEADERS = ["id", "name", "enabled", "triggers", "next fire", "last outcome"]
 
@@ -22,9 +22,23 @@ def last_text(scenario: dict) -> str:
     return f"{outcome} (run {last['run_id']})" if last.get("run_id") else outcome
 
 
+def trigger_zone(triggers: list[dict], index: int) -> str | None:
+    """The time zone a trigger's times are read in (a cron's `timezone`), else None."""
+    trigger = triggers[index] if 0 <= index < len(triggers) else {}
+    return trigger.get("timezone") if isinstance(trigger, dict) else None
+
+
+def next_fire_text(scenario: dict) -> str:
+    """The scenario's next fire in the zone of the trigger that fires then, labelled."""
+    at = scenario.get("next_fire_at")
+    zone = next((trigger_zone(scenario["triggers"], s["index"])
+                 for s in scenario.get("trigger_status", []) if s["next_fire_at"] == at), None)
+    return fmt_time_in(at, zone)
+
+
 def scenario_rows(scenarios: list[dict]) -> list[list[str]]:
     return [[str(s["id"]), s["name"], "yes" if s["enabled"] else "no", triggers_text(s),
-             fmt_time(s["next_fire_at"]), last_text(s)] for s in scenarios]
+             next_fire_text(s), last_text(s)] for s in scenarios]
 
 
 def run_text(scenario: dict) -> str:
@@ -52,7 +66,7 @@ def scenario_lines(scenario: dict) -> list[str]:
     if scenario.get("description"):
         lines.append(f"description {scenario['description']}")
     lines += [f"runs        {run_text(scenario)}",
-              f"next fire   {fmt_time(scenario['next_fire_at']) or '-'}",
+              f"next fire   {next_fire_text(scenario) or '-'}",
               f"last        {last_text(scenario) or 'never fired'}",
               f"policies    misfire {policies['misfire']}, overlap {policies['overlap']}, "
               f"retries {policies['retries']}",
@@ -61,7 +75,8 @@ def scenario_lines(scenario: dict) -> list[str]:
         nxt = status["next_fire_at"] or status["next_check_at"]
         line = f"  [{status['index']}] {status['description']}"
         if nxt:
-            line += f"  (next {'fire' if status['next_fire_at'] else 'check'} {fmt_time(nxt)})"
+            zone = trigger_zone(scenario["triggers"], status["index"])
+            line += f"  (next {'fire' if status['next_fire_at'] else 'check'} {fmt_time_in(nxt, zone)})"
         if status.get("error"):
             line += f"  error: {one_line(status['error'], 100)}"
         lines.append(line)
@@ -85,5 +100,6 @@ def validation_lines(result: dict) -> list[str]:
     for trigger in result["triggers"]:
         if trigger["description"]:
             lines.append(f"triggers[{trigger['index']}]: {trigger['description']}")
-            lines += [f"  next {fmt_time(at)}" for at in trigger["next"]]
+            zone = trigger_zone((result.get("spec") or {}).get("triggers") or [], trigger["index"])
+            lines += [f"  next {fmt_time_in(at, zone)}" for at in trigger["next"]]
     return lines

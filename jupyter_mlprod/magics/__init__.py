@@ -5,15 +5,17 @@
     %mlprod runs [--limit N]            recent runs
     %mlprod show RUN                    one run and its step runs
     %mlprod dag                         the pipeline as SVG, coloured by latest status
-    %mlprod schedule NAME --cron "0 6 * * *" [--tz Z] [--steps a,b] [-p n=v] [--webhook-env V]
+    %mlprod scenario add NAME --cron "0 6 * * *" [--tz Z] [--steps a,b] [-p n=v] [--webhook-env V]
                                         create a scenario (flags of `mlprod scenario add`)
-    %mlprod scenarios                   scenarios: triggers in words, next fire, last outcome
+    %mlprod scenario list               scenarios: triggers in words, next fire, last outcome
+                                        (also `%mlprod scenarios`)
     %mlprod serve NOTEBOOK|ENDPOINT     serve in the background; %mlprod endpoint(s) ...
     %%mlprod score [ENDPOINT|NOTEBOOK]  the cell's JSON request through the scoring cell
 
 Options are parsed by the CLI's own builders (`jupyter_mlprod.cli.args`). The project is
 `--project DIR`, else $MLPROD_PROJECT, else the nearest folder holding mlprod.toml from the
-kernel's working folder up, else that folder. User errors print one red line, never a traceback.
+kernel's working folder up; without one it refuses, as `mlprod` does. User errors print one
+red line, never a traceback.
 `%mlprod run` is refused inside a notebook that is itself executing as a step (the executor sets
 MLPROD_STEP_RUN=<run id>:<step> in the kernel's environment), since it would recurse.
 """

@@ -19,6 +19,7 @@ from IPython.display import display
 from ..cli import args as shared
 from ..cli import commands_bundles as cli
 from . import output_bundles as show
+from ..words import counted
 
 
 def add_parsers(sub, common) -> None:
@@ -80,10 +81,10 @@ class _Progress:
             self.lines.append("environment: matches the bundle's lock" if event["ok"] else
                               "environment: " + "; ".join(event["problems"]))
         elif phase == "upload" and "done" not in event:
-            self.lines.append(f"upload: {event['blobs']} file content(s), "
+            self.lines.append(f"upload: {counted(event['blobs'], 'file content')}, "
                               f"{cli.fmt_size(event['bytes'])}")
         elif phase == "upload":
-            self.lines[-1] = (f"upload: {event['done']}/{event['blobs']} file content(s), "
+            self.lines[-1] = (f"upload: {event['done']}/{counted(event['blobs'], 'file content')}, "
                               f"{cli.fmt_size(event['sent'])} of {cli.fmt_size(event['bytes'])}")
         elif phase == "activate":
             self.lines.append("activate: writing and verifying the files, then switching")

@@ -30,6 +30,7 @@ from ..cli.output_endpoints import (ENDPOINT_HEADERS, HISTORY_HEADERS, KEY_HEADE
                                     server_rows, version_rows)
 from ..errors import InvalidInput
 from .output import Rich, html_table
+from ..words import counted
 
 _PRE = ("font-family:monospace;font-size:12px;margin:2px 0 4px 0;padding:4px 8px;"
         "background:#fafafa;border-left:3px solid #cfd8dc;white-space:pre-wrap")
@@ -89,7 +90,7 @@ def cmd_serve(magics, ns):
     data = handle.to_dict()
     shown = ", ".join(names) if names else "every endpoint"
     return _lines([f"serving {shown} at {data['url']} (server {data['server_id']}, "
-                   f"{data['workers']} worker(s)); `%mlprod endpoint stop {data['server_id']}` "
+                   f"{counted(data['workers'], 'worker')}); `%mlprod endpoint stop {data['server_id']}` "
                    "stops it"], data)
 
 

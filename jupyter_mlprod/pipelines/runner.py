@@ -164,7 +164,8 @@ class RunExecution:
         if result.status == "succeeded":
             self.executed.add(name)
             self._set(name, "succeeded", fingerprint=fingerprint, finished_at=finished, reason=None,
-                      error_cell_index=None, error_ename=None, error_evalue=None)
+                      error_cell_index=None, error_execution_count=None, error_cell_source=None,
+                      error_ename=None, error_evalue=None)
             return
         error = result.error or {}
         retries = self.pipeline.steps[name].retries
@@ -177,7 +178,9 @@ class RunExecution:
         self.executed.add(name)
         self._set(name, status, finished_at=finished,
                   reason="timed out" if result.status == "timeout" else None,
-                  error_cell_index=error.get("cell_index"), error_ename=error.get("ename"),
+                  error_cell_index=error.get("cell_index"),
+                  error_execution_count=error.get("execution_count"),
+                  error_cell_source=error.get("cell_source"), error_ename=error.get("ename"),
                   error_evalue=error.get("evalue"))
 
     def _poll_progress(self, only: str | None = None) -> None:

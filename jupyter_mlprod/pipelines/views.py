@@ -13,7 +13,9 @@ def _duration(start, end) -> float | None:
 def step_run_view(row: dict) -> dict:
     error = None
     if row.get("error_ename"):
-        error = {"cell_index": row.get("error_cell_index"), "ename": row["error_ename"],
+        error = {"cell_index": row.get("error_cell_index"),
+                 "execution_count": row.get("error_execution_count"),
+                 "cell_source": row.get("error_cell_source"), "ename": row["error_ename"],
                  "evalue": row.get("error_evalue")}
     cell = None
     if row.get("cell_count") is not None or row.get("cell_index") is not None:

@@ -8,6 +8,7 @@ import os
 
 from .policies import backoff
 from .reporters import ReportError, get_reporter
+from ..words import counted
 
 log = logging.getLogger(__name__)
 
@@ -60,5 +61,5 @@ class Deliverer:
             return "retrying"
         self.repo.finish_delivery(d["id"], status="failed", attempts=attempts, last_error=error,
                                   next_attempt_at=None)
-        log.error("%s given up after %s attempt(s): %s", where, attempts, error)
+        log.error("%s given up after %s: %s", where, counted(attempts, "attempt"), error)
         return "given_up"

@@ -8,6 +8,7 @@ import logging
 
 from . import policies
 from .triggers import PollEnv, TriggerError, get_trigger, trigger_kinds
+from ..words import counted
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -66,9 +67,9 @@ class Firer:
             base = {"scenario_id": row["scenario_id"], "trigger_position": row["position"],
                     "kind": row["kind"]}
             if plan.fires and plan.fires[0]["details"].get("catch_up"):
-                log.warning("scenario %s: missed %s due time(s) while no scheduler ran; "
-                            "catching up once", row["scenario_name"],
-                            plan.fires[0]["details"]["missed"])
+                log.warning("scenario %s: missed %s while no scheduler ran; catching up once",
+                            row["scenario_name"],
+                            counted(plan.fires[0]["details"]["missed"], "due time"))
             for f in plan.fires:
                 fires.append(dict(base, due_at=f["due_at"], details=f["details"],
                                   due_key=f"{row['key'][:12]}@{policies._iso(f['due_at'])}"))

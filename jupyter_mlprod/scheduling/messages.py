@@ -15,7 +15,8 @@ def build_report(*, project: str, scenario: dict, fire: dict, run: dict | None,
     error = None
     if failed and failed.get("error"):
         err = failed["error"]
-        where = f" (cell {err['cell_index']})" if err.get("cell_index") is not None else ""
+        where = (f" (cell In [{err['execution_count']}])" if err.get("execution_count") is not None
+                 else f" (cell {err['cell_index']})" if err.get("cell_index") is not None else "")
         error = f"{err['ename']}: {err['evalue']}{where}"
     elif failed and failed.get("reason"):
         error = failed["reason"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from ..words import counted
 
 MAX_ENUMERATED = 10_000   # due times enumerated after a long downtime before jumping ahead
 LOST_MARK = "stopped without finishing it"   # jupyter_mlprod.pipelines.service.RunService.reconcile
@@ -50,7 +51,7 @@ def plan_due(trigger, spec: dict, next_at: dt.datetime, anchor, now: dt.datetime
             why = ("a fire on time covers them" if on_time and policies.get("misfire") ==
                    "catch_up_once" else "misfire policy: skip")
             skipped = {"due_at": missed[-1], "details": span,
-                       "reason": f"missed {count} due time(s) from {span['first_missed']} to "
+                       "reason": f"missed {counted(count, 'due time')} from {span['first_missed']} to "
                                  f"{span['last_missed']} while no scheduler ran ({why})"}
     return DuePlan(fires, skipped, cursor)
 

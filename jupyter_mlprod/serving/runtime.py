@@ -33,6 +33,7 @@ from .engine import LoadedVersion, options_key
 from .keys import is_loopback
 from .notebook_cells import ScoringSpec
 from .traffic import EndpointRuntime, live_versions
+from ..words import counted
 
 log = logging.getLogger("jupyter_mlprod.serving")
 
@@ -360,8 +361,8 @@ def _announcer(config, repo, status, port, workers, settings):
                                   "heartbeat_at": now})
         except Exception:  # noqa: BLE001
             log.exception("could not register the server in the store")
-        log.info("serving %s at %s with %d worker(s)", ", ".join(config.endpoints or ["all endpoints"]),
-                 url, workers)
+        log.info("serving %s at %s with %s", ", ".join(config.endpoints or ["all endpoints"]),
+                 url, counted(workers, "worker"))
         status.send({"status": "ready", "url": url, "port": port, "pid": os.getpid(),
                      "server_id": config.server_id, "workers": workers})
     return announce

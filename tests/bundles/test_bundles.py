@@ -147,7 +147,7 @@ def test_diff_reports_files_cells_packages_and_data_sizes(design, tmp_path, monk
     assert {"name": "steadypkg", "from": "1.0", "to": "1.10"} in pk["upgraded"]
     assert {"name": "downpkg", "from": "2.0", "to": "1.9"} in pk["downgraded"]
     assert d["pipeline"] == {"added": ["extra"], "removed": [], "changed": []}
-    assert "2 file(s) added" in d["summary"]
+    assert "2 files added" in d["summary"]
 
 
 def test_verify_rehashes_and_finds_damage(design):

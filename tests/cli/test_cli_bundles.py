@@ -64,15 +64,15 @@ def test_create_list_diff_verify_export_import_round_trip(design, tmp_path):
 
     diff = mlprod("bundle", "diff", one["short_id"], "latest", cwd=root)
     assert diff.returncode == 0, diff.stderr
-    assert ("0 file(s) added, 0 removed, 2 changed; 1 notebook cell change(s); "
-            "1 data/model change(s) (8 bytes)") in diff.stdout
+    assert ("0 files added, 0 removed, 2 changed; 1 notebook cell change; "
+            "1 data/model change (8 bytes)") in diff.stdout
     assert "-VERSION = '1'" in diff.stdout and "+VERSION = '2'" in diff.stdout
     assert "data data/input.csv changed: 8 B -> 16 B (+8 B)" in diff.stdout
     data = mlprod_json("bundle", "diff", one["id"], two["id"], cwd=root)
     assert data["notebooks"][0]["cells"][0]["change"] == "changed"
 
     verified = mlprod("bundle", "verify", "latest", cwd=root)
-    assert verified.returncode == 0 and "verified: 3 file(s)" in verified.stdout
+    assert verified.returncode == 0 and "verified: 3 files" in verified.stdout
 
     # export, then import into another project; importing again changes nothing
     archive = tmp_path / "one.tar"
@@ -83,7 +83,7 @@ def test_create_list_diff_verify_export_import_round_trip(design, tmp_path):
     other = _project(tmp_path / "other", "0", "x\n")
     imported = mlprod("bundle", "import", str(archive), cwd=other)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.startswith(f"bundle {one['short_id']} imported: 3 file(s)")
+    assert imported.stdout.startswith(f"bundle {one['short_id']} imported: 3 files")
     assert "was already here" in mlprod("bundle", "import", str(archive), cwd=other).stdout
     assert mlprod_json("bundle", "show", one["id"], cwd=other)["origin"] == "imported"
     wrong = mlprod("bundle", "import", str(archive), "--expect", two["short_id"], cwd=other)
@@ -192,7 +192,7 @@ def test_node_deploy_rollback_history_and_wrong_token(design, node, tmp_path):
     assert deployed.returncode == 0, deployed.stderr
     out = deployed.stdout.splitlines()
     assert out[0] == "environment: the target matches the bundle's lock"
-    assert out[1].startswith("upload: 3 file content(s) the target lacks, ")
+    assert out[1].startswith("upload: 3 file contents the target lacks, ")
     assert out[2] == "activate: writing and verifying the bundle's files, then switching"
     assert out[3].startswith(f"deployed bundle {one['short_id']} to {node.url} (node ")
     assert "deployment 1 is active" in out[3]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import nbformat
 from cli_helpers import cli_env, mlprod, mlprod_json, statuses
 
 
@@ -39,19 +40,29 @@ def test_a_failing_step_exits_1_names_the_error_and_resume_runs_only_what_is_lef
     assert "Traceback" not in result.stdout + result.stderr
     assert "run 1 failed" in result.stdout
     failure = result.stderr
-    assert "step audit failed: cell index 1: ValueError: boom" in failure
+    # The cell as the output notebook numbers it (In [2]: `ok.txt` read in In [1]), and its line.
+    assert "step audit failed: cell In [2]: ValueError: boom" in failure
+    assert '  cell In [2]: raise ValueError("boom")' in failure
     assert "output notebook: .mlprod/runs/1/audit.ipynb" in failure
-    assert (root / ".mlprod" / "runs" / "1" / "audit.ipynb").exists()
+    output = nbformat.read(root / ".mlprod" / "runs" / "1" / "audit.ipynb", as_version=4)
+    failing = next(c for c in output.cells if c.cell_type == "code" and "boom" in c.source)
+    assert failing.execution_count == 2
+    # The kernel's ZeroMQ traffic is encrypted, so its plain-TCP warning opens no step log.
+    log = (root / ".mlprod" / "runs" / "1" / "audit.log").read_text()
+    assert "without encryption" not in log and "ValueError: boom" in log
 
     run = mlprod_json("show", "1", cwd=root)
     assert run["status"] == "failed"
     assert statuses(run) == {"ok": "succeeded", "audit": "failed", "publish": "skipped"}
     audit = next(s for s in run["steps"] if s["step"] == "audit")
-    assert audit["error"] == {"cell_index": 1, "ename": "ValueError", "evalue": "boom"}
+    assert audit["error"] == {"cell_index": 1, "execution_count": 2,
+                              "cell_source": 'raise ValueError("boom")',
+                              "ename": "ValueError", "evalue": "boom"}
     publish = next(s for s in run["steps"] if s["step"] == "publish")
     assert "upstream step audit" in publish["reason"]
     shown = mlprod("show", "1", cwd=root).stdout
-    assert "cell index 1: ValueError: boom" in shown
+    assert "cell In [2]: ValueError: boom" in shown
+    assert '  cell In [2]: raise ValueError("boom")' in shown
 
     write_audit(root, make_step, failing=False)  # the data scientist fixes the notebook
     resumed = mlprod("--json", "resume", "1", cwd=root)
@@ -62,6 +73,21 @@ def test_a_failing_step_exits_1_names_the_error_and_resume_runs_only_what_is_lef
     assert (root / "published.txt").read_text() == "done"
     again = mlprod("resume", "2", cwd=root)
     assert again.returncode == 2 and "no failed or unrun steps" in again.stderr
+
+
+def test_a_step_missing_a_module_says_which_package_to_install(tmp_path, make_step):
+    root = tmp_path / "vision"
+    root.mkdir()
+    (root / "mlprod.toml").write_text('[project]\nname = "vision"\n')
+    make_step(root, "faces", ["import os", "\n# read the images\nimport cv2.data  # OpenCV"])
+    result = mlprod("run", cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    hint = "install it into the environment of kernel 'python3': pip install opencv-python"
+    assert f"ModuleNotFoundError: No module named 'cv2' ({hint})" in result.stderr
+    (step,) = mlprod_json("show", "1", cwd=root)["steps"]
+    assert step["error"]["evalue"] == f"No module named 'cv2' ({hint})"
+    assert step["error"]["cell_source"] == "# read the images"
+    assert hint in (root / ".mlprod" / "runs" / "1" / "faces.log").read_text()
 
 
 def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path, make_step):

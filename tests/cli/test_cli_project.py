@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 
 import nbformat
-from cli_helpers import copy_example, mlprod, mlprod_json
+from cli_helpers import copy_example, mlprod, mlprod_json, one_error_line
 
 
 def new_notebook(path, parameters: str | None = None):
@@ -68,7 +69,7 @@ def test_steps_reports_problems_without_failing(tmp_path, make_step):
     (root / "broken.ipynb").write_text("not json")
     result = mlprod("steps", cwd=root)
     assert result.returncode == 0, result.stderr
-    assert "problems (2):" in result.stdout
+    assert "2 problems:" in result.stdout
     assert "broken.ipynb is not valid JSON" in result.stdout
     assert "cycle: clean -> enrich -> clean" in result.stdout
     codes = sorted(p["code"] for p in mlprod_json("steps", cwd=root)["problems"])
@@ -147,6 +148,33 @@ def test_the_project_is_found_from_a_subfolder_or_given_explicitly(tmp_path):
     assert json.loads(from_env.stdout) == from_sub
 
 
+NO_PROJECT = "mlprod: error: no mlprod.toml here or above; run `mlprod init` or pass --project"
+
+
+def test_without_mlprod_toml_there_is_no_project_and_nothing_is_written(tmp_path, make_step):
+    """A folder becomes a project only by `mlprod init`: elsewhere every command refuses in one
+    line and writes nothing (no .mlprod/, no scan of whatever the folder holds)."""
+    folder = tmp_path / "downloads"
+    make_step(folder, "stray", "pass")
+    (folder / "sub").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    for cwd, args in ((folder, ["steps"]), (folder / "sub", ["runs"]), (folder, ["run"]),
+                      (folder, ["scenario", "list"])):
+        result = mlprod(*args, cwd=cwd)
+        assert one_error_line(result) == NO_PROJECT, args
+        assert result.stdout == ""
+    for given in (["--project", str(folder)], ["--project", "sub"]):
+        line = one_error_line(mlprod(*given, "steps", cwd=folder))
+        assert "no mlprod.toml in " in line and "mlprod init" in line, line
+    env_given = mlprod("steps", cwd=tmp_path, env={"MLPROD_PROJECT": str(folder)})
+    assert "no mlprod.toml in " in one_error_line(env_given)
+    assert sorted(tmp_path.rglob("*")) == before
+    # `mlprod init` makes it a project; then the same command works.
+    assert mlprod("init", cwd=folder).returncode == 0
+    steps = mlprod_json("steps", cwd=folder / "sub")
+    assert [s["name"] for s in steps["steps"]] == ["stray"]
+
+
 def test_dag_writes_an_svg_with_a_node_per_step(tmp_path):
     root = copy_example(tmp_path / "loan")
     result = mlprod("dag", "-o", "pipeline.svg", cwd=root)
@@ -163,3 +191,25 @@ def test_help_and_version_need_no_project(tmp_path):
     assert result.returncode == 0 and "resume" in result.stdout
     assert mlprod("--version", cwd=tmp_path).stdout.startswith("mlprod ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_summaries_name_every_subcommand():
+    """`mlprod --help` says what the command covers, and each group's summary lists exactly
+    the actions it has (no `run` where the action is `trigger`)."""
+    import argparse
+
+    from jupyter_mlprod.cli.app import build_parser
+
+    parser = build_parser()
+    for noun in ("pipeline", "scenarios", "bundles", "endpoints"):
+        assert noun in parser.description, noun
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    summaries = {choice.dest: choice.help for choice in commands._choices_actions}
+    for name, sub in commands.choices.items():
+        groups = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if not groups:
+            continue
+        summary = summaries[name]
+        listed = {re.sub(r"\(.*?\)", "", item).strip()
+                  for item in summary.rsplit(":", 1)[-1].split(",")}
+        assert listed == set(groups[0].choices), (name, summary)

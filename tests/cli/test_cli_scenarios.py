@@ -52,17 +52,23 @@ def test_scenario_lifecycle(loan):
     header, first, second = text.splitlines()
     assert header.split()[:3] == ["ID", "NAME", "ENABLED"]
     assert first.split()[:3] == ["1", "nightly", "yes"] and "(Europe/Paris)" in first
+    # next fire times are read in the scenario's zone, and say so
+    assert " 06:00:00 Europe/Paris" in first
     assert second.split()[:4] == ["2", "refresh", "yes", "manually"]
 
     shown = mlprod("scenario", "show", "nightly", cwd=loan)
     assert shown.returncode == 0, shown.stderr
     assert "description the morning refresh" in shown.stdout and "no fires yet" in shown.stdout
     assert "webhook https://hooks.slack.com/*** (failure)" in shown.stdout
+    next_line = next(line for line in shown.stdout.splitlines() if line.startswith("next fire"))
+    assert next_line.endswith(" 06:00:00 Europe/Paris"), next_line
+    assert "(next fire " in shown.stdout and " 06:00:00 Europe/Paris)" in shown.stdout
 
     assert mlprod_json("scenario", "disable", "nightly", cwd=loan)["enabled"] is False
     assert mlprod_json("scenario", "list", cwd=loan)["scenarios"][0]["next_fire_at"] is None
     enabled = mlprod("scenario", "enable", "1", cwd=loan)
     assert enabled.returncode == 0 and "enabled scenario 'nightly'; next fire" in enabled.stdout
+    assert enabled.stdout.rstrip().endswith(" 06:00:00 Europe/Paris")
 
     # run now: in the foreground, like `mlprod run`, and the run is the scenario's
     run = mlprod("scenario", "trigger", "refresh", cwd=loan)
@@ -138,6 +144,10 @@ def test_check_previews_the_next_fire_times(loan):
     assert result["valid"] and result["errors"] == []
     [cron] = result["triggers"]
     assert cron["description"] == "At 07:30 (America/New_York)" and len(cron["next"]) == 5
+    text = mlprod("scenario", "add", "--name", "x", "--cron", "30 7 * * *", "--tz",
+                  "America/New_York", "--check", cwd=loan).stdout.splitlines()
+    nexts = [line for line in text if line.startswith("  next ")]
+    assert len(nexts) == 5 and all(line.endswith(" 07:30:00 America/New_York") for line in nexts)
     assert mlprod_json("scenario", "list", cwd=loan) == {"scenarios": []}
 
 
@@ -164,6 +174,7 @@ def daemon():
 def test_scheduler_daemon_fires_then_stops_gracefully_on_sigterm(tmp_path, make_step, daemon):
     root = tmp_path / "small"
     root.mkdir()
+    (root / "mlprod.toml").write_text('[project]\nname = "small"\n')
     make_step(root, "tick", "import time\nopen('ticks.txt', 'a').write('x')\ntime.sleep(0.5)",
               outputs=["ticks.txt"])
     added = mlprod("scenario", "add", "--name", "every-2s", "--every", "2s", "--force",

@@ -21,6 +21,38 @@ def test_parameters_inferred_with_types_defaults_and_help():
     assert specs[0].help == "rows to make"
 
 
+def test_type_comments_and_annotations_declare_the_type_and_stay_out_of_the_help():
+    """papermill's conventions: `x = None  # type: int help`, `x: int = None`."""
+    specs = infer_parameters(_nb(
+        "limit = None  # type: int  rows to score (all when unset)\n"
+        "ratio = None  # type:float\n"
+        "tags: list = None  # labels\n"
+        "label: Optional[str] = None\n"
+        "note = 'a # b'  # a hash inside a string is no comment\n"
+        "odd = None  # type: Widget  free text\n"))
+    assert [(s.name, s.type, s.default, s.help) for s in specs] == [
+        ("limit", "int", None, "rows to score (all when unset)"), ("ratio", "float", None, None),
+        ("tags", "list", None, "labels"), ("label", "str", None, None),
+        ("note", "str", "a # b", "a hash inside a string is no comment"),
+        ("odd", "none", None, "free text")]
+    limit = specs[0]
+    assert coerce_value(limit, "7", field="parameters.limit", from_text=True) == 7
+    with pytest.raises(InvalidInput):
+        coerce_value(limit, "seven", field="parameters.limit", from_text=True)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("False", False), ("false", False), ("True", True), ("true", True), ("null", None),
+    ("None", None), ("3", 3), ("2.5", 2.5), ('"quoted text"', "quoted text"),
+    ("'single'", "single"), ("[1, 2]", [1, 2]), ("['a', None]", ["a", None]),
+    ('{"k": 1}', {"k": 1}), ("plain words", "plain words"), ("", "")])
+def test_an_untyped_parameter_takes_literals_as_papermill_would(text, expected):
+    """A `None` default declares no type: `-p flag=False` must inject False, not "False"."""
+    spec = ParameterSpec("flag", "none", None)
+    value = coerce_value(spec, text, field="parameters.flag", from_text=True)
+    assert value == expected and type(value) is type(expected)
+
+
 def test_no_parameters_cell_means_no_parameters():
     assert infer_parameters(_nb("x = 1", tags=())) == []
 

@@ -38,12 +38,15 @@ def test_failure_skips_downstream_records_the_error_and_resume_reruns_only_the_r
     assert run["status"] == "failed" and run["error"] == "step b failed"
     assert _statuses(run) == {"a": "succeeded", "b": "failed", "c": "skipped", "d": "succeeded"}
     step_b = next(s for s in run["steps"] if s["step"] == "b")
-    # index 2 in the user's notebook (parameters cell, x = 1, raise), not in papermill's copy
-    assert step_b["error"] == {"cell_index": 2, "ename": "ValueError", "evalue": "bad row 7"}
+    # index 2 in the user's notebook (parameters cell, x = 1, raise), not in papermill's copy;
+    # In [4] as the output notebook shows it (after papermill's injected parameters, In [2])
+    assert step_b["error"] == {"cell_index": 2, "execution_count": 4,
+                               "cell_source": "raise ValueError('bad row 7')",
+                               "ename": "ValueError", "evalue": "bad row 7"}
     assert "upstream step b" in next(s for s in run["steps"] if s["step"] == "c")["reason"]
     executed = json.loads(project.output_notebook(run["id"], "b")[1])
     assert any("limit = 5" in "".join(c["source"]) for c in executed["cells"])  # injected
-    assert "cell 2: ValueError: bad row 7" in project.step_log(run["id"], "b")
+    assert "cell In [4]: ValueError: bad row 7" in project.step_log(run["id"], "b")
     assert project.output_notebook(run["id"], "b", "html")[0] == "text/html"
 
     make_step(tmp_path, "b", ["x = 1", "open('b.txt','w').write('b')"], inputs=["a.txt"],

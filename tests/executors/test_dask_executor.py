@@ -78,8 +78,9 @@ def test_a_failing_step_reports_cell_ename_and_evalue(tmp_path, make_step, dask_
     assert run["status"] == "failed" and run["error"] == "step bad failed"
     assert statuses(run) == {"ok": "succeeded", "bad": "failed", "later": "skipped"}
     # index 2 in the user's notebook: parameters cell, x = 1, then the raise
-    assert step_of(run, "bad")["error"] == {"cell_index": 2, "ename": "KeyError",
-                                            "evalue": "'no column income'"}
+    assert step_of(run, "bad")["error"] == {"cell_index": 2, "execution_count": 3,
+                                            "cell_source": "raise KeyError('no column income')",
+                                            "ename": "KeyError", "evalue": "'no column income'"}
     assert "KeyError" in project.step_log(run["id"], "bad")
 
 

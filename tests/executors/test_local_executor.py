@@ -92,7 +92,9 @@ def test_without_retries_a_failure_is_final(tmp_path, make_step, open_project):
     run = open_project(tmp_path, parallelism=1).start_run(wait=True)
     once = step_of(run, "once")
     assert once["status"] == "failed" and once["attempt"] == 1
-    assert once["error"] == {"cell_index": 0, "ename": "ConnectionError", "evalue": "down"}
+    assert once["error"] == {"cell_index": 0, "execution_count": 1,
+                             "cell_source": "raise ConnectionError('down')",
+                             "ename": "ConnectionError", "evalue": "down"}
 
 
 def test_cancel_stops_the_kernel_and_the_rest_of_the_run(tmp_path, make_step, open_project):

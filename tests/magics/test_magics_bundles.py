@@ -78,7 +78,7 @@ def test_no_cell_raised(executed):
 def test_create_list_show(executed):
     _, nb = executed
     html, text = result(nb, "%mlprod bundle preview")
-    assert "would hold 3 file(s)" in text and "data/input.csv" in html
+    assert "would hold 3 files" in text and "data/input.csv" in html
     outs = outputs_of(nb, CELLS[2])
     assert outs == []  # assigned: the view is in `one`, nothing printed
     html, text = result(nb, "%mlprod bundles")
@@ -93,7 +93,7 @@ def test_create_list_show(executed):
 def test_diff_shows_the_cell_and_the_data_change(executed):
     _, nb = executed
     html, text = result(nb, CELLS[7])
-    assert "0 file(s) added, 0 removed, 2 changed; 1 notebook cell change(s)" in text
+    assert "0 files added, 0 removed, 2 changed; 1 notebook cell change" in text
     assert "-VERSION = '1'" in text and "+VERSION = '2'" in text
     assert "data data/input.csv changed: 8 B -> 12 B (+4 B)" in text
     assert "VERSION = &#x27;2&#x27;" in html and "color:#2e7d32" in html
@@ -103,13 +103,13 @@ def test_diff_shows_the_cell_and_the_data_change(executed):
 def test_verify_deploy_rollback_and_history(executed):
     base, nb = executed
     html, text = result(nb, "%mlprod bundle verify latest")
-    assert "verified: 3 file(s)" in text
+    assert "verified: 3 files" in text
     html, text = result(nb, CELLS[9])
     assert "deployed bundle" in text and "to prod (folder" in text and "deployment 1" in text
     live = [o for o in outputs_of(nb, CELLS[9]) if o.output_type == "display_data"]
     assert len(live) == 1 and "activate:" in live[0].data["text/plain"]
     html, text = result(nb, CELLS[10])
-    assert "deployment 2 is active" in text and "uploaded 2 file content(s)" in text
+    assert "deployment 2 is active" in text and "uploaded 2 file contents" in text
     html, text = result(nb, CELLS[11])
     assert text.startswith("rolled back: bundle") and "(deployment 3, rollback)" in text
     html, text = result(nb, CELLS[12])

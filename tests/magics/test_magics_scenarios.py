@@ -1,4 +1,4 @@
-"""`%mlprod schedule` and `%mlprod scenarios` executed by a real kernel: a notebook run by
+"""`%mlprod scenario add|list` (and the old `%mlprod schedule`) executed by a real kernel: a notebook run by
 papermill on a copy of the example project, its outputs read back, the store checked."""
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from magic_notebook import copy_example, execute_cells
 from jupyter_mlprod.project import Project
 
 
-SCHEDULE = ('%mlprod schedule nightly --cron "0 6 * * 1-5" --tz Europe/Paris --steps prepare '
+SCHEDULE = ('%mlprod scenario add nightly --cron "0 6 * * 1-5" --tz Europe/Paris --steps prepare '
             '-p n_rows=50 --webhook-env SLACK_WEBHOOK_URL --when failure')
+OLD_SPELLING = "%mlprod schedule hourly --every 1h --from train --disabled"
 CELLS = [
     "%load_ext jupyter_mlprod",
     "%mlprod scenarios",
     SCHEDULE,
-    '%mlprod schedule hourly --every 1h --from train --disabled',
-    '%mlprod schedule broken --cron "61 * * * *"',
-    "%mlprod schedule nightly --manual",
-    "%mlprod scenarios",
+    OLD_SPELLING,
+    '%mlprod scenario add broken --cron "61 * * * *"',
+    "%mlprod scenario add nightly --manual",
+    "%mlprod scenario list",
     "listed = %mlprod scenarios\nprint([s['name'] for s in listed.data['scenarios']])",
 ]
 
@@ -65,9 +66,19 @@ def test_schedule_creates_the_scenario(executed):
     assert (hourly["enabled"], hourly["run"]["from"]) == (False, "train")
 
 
+def test_schedule_is_the_old_spelling_of_scenario_add(executed):
+    _, nb = executed
+    outs = outputs_of(nb, OLD_SPELLING)
+    streams = [o.text for o in outs if o.output_type == "stream"]
+    assert streams == ["%mlprod schedule is deprecated: use %mlprod scenario add NAME "
+                       "(same flags, as `mlprod scenario add`)\n"]
+    assert "created scenario 'hourly' (id 2)" in text_of(outs)
+
+
 @pytest.mark.parametrize("source, words", [
-    ('%mlprod schedule broken --cron "61 * * * *"', ["triggers[0].cron", "'61 * * * *'"]),
-    ("%mlprod schedule nightly --manual", ["name", "already exists"]),
+    ('%mlprod scenario add broken --cron "61 * * * *"',
+     ["triggers[0].cron", "minute 61 is out of range 0-59"]),
+    ("%mlprod scenario add nightly --manual", ["name", "already exists"]),
 ])
 def test_bad_input_is_one_red_line_naming_the_field(executed, source, words):
     _, nb = executed
@@ -82,7 +93,7 @@ def test_bad_input_is_one_red_line_naming_the_field(executed, source, words):
 
 def test_scenarios_is_a_table_with_triggers_in_words(executed):
     _, nb = executed
-    outs = outputs_of(nb, "%mlprod scenarios", 1)
+    outs = outputs_of(nb, "%mlprod scenario list")
     html, text = text_of(outs, "text/html"), text_of(outs)
     assert "<table" in html
     for header in ("name", "triggers", "next fire", "last outcome", "enabled"):

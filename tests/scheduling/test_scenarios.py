@@ -29,7 +29,14 @@ def spec(**changes):
 
 
 BAD = [
-    (dict(triggers=[{"type": "cron", "cron": "61 6 * * *"}]), "triggers[0].cron", "out of range"),
+    (dict(triggers=[{"type": "cron", "cron": "61 6 * * *"}]), "triggers[0].cron",
+     "minute 61 is out of range 0-59"),
+    (dict(triggers=[{"type": "cron", "cron": "0 6 * 1-13 *"}]), "triggers[0].cron",
+     "month 13 is out of range 1-12"),
+    (dict(triggers=[{"type": "cron", "cron": "*/0 6 * * *"}]), "triggers[0].cron",
+     "minute step '0'"),
+    (dict(triggers=[{"type": "cron", "cron": "0 6 * * funday"}]), "triggers[0].cron",
+     "day-of-week 'funday'"),
     (dict(triggers=[{"type": "cron", "cron": "0 6 * *"}]), "triggers[0].cron", "5 fields"),
     (dict(triggers=[{"type": "manual"}, {"type": "cron", "cron": "0 6 * * *",
                                          "timezone": "Mars/Olympus"}]),

@@ -74,7 +74,7 @@ def test_misfire_catch_up_once_or_skip_after_downtime(root, open_project, schedu
                                      "last_missed": "2025-01-06T08:00:00Z", "catch_up": True}
     assert "catching up 3 missed" in catchup[0]["trigger"]
     assert len(skipped) == 1 and skipped[0]["status"] == "skipped" and not skipped[0]["run_id"]
-    assert "missed 3 due time(s)" in skipped[0]["reason"] and "skip" in skipped[0]["reason"]
+    assert "missed 3 due times" in skipped[0]["reason"] and "skip" in skipped[0]["reason"]
     for name in ("catchup", "skipper"):
         assert project.scenarios.get(name)["next_fire_at"] == "2025-01-06T09:00:00Z"
     clock.set(dt.datetime(2025, 1, 6, 9, 0, 30, tzinfo=UTC))  # within the 60 s grace

@@ -22,7 +22,9 @@ async def test_failed_step_then_resume(api, project_root, make_step):
     assert failed["error"] == "step b failed"
     a, b = failed["steps"]
     assert (a["status"], b["status"]) == ("succeeded", "failed")
-    assert b["error"] == {"cell_index": 1, "ename": "AssertionError", "evalue": "missing flag.txt"}
+    # In [3]: the parameters cell ran as In [1], papermill's injected one as In [2]
+    assert b["error"] == {"cell_index": 1, "execution_count": 3, "cell_source": "import os",
+                          "ename": "AssertionError", "evalue": "missing flag.txt"}
     assert b["has_output"]
     log = await api.get("/runs/{id}/steps/{step}/log", id=failed["id"], step="b")
     assert "AssertionError" in log.body and "--- failed ---" in log.body

@@ -32,7 +32,9 @@ class StepResult:
     started_at: float    # epoch seconds
     finished_at: float
     cell_count: int | None = None
-    error: dict | None = None   # {"cell_index", "ename", "evalue"}
+    # {"cell_index", "execution_count", "cell_source", "ename", "evalue"}; the last three may
+    # be missing (a failure outside a cell)
+    error: dict | None = None
 
 
 class Executor(Protocol):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from .base import StepJob, StepResult
+from .step_errors import first_source_line, where, with_install_hint
 
 _POLL = 0.2
 
@@ -25,7 +26,7 @@ def execute_step(job: StepJob) -> StepResult:
     # Async, as papermill itself would create it: nbclient then waits for kernel messages
     # without blocking its event loop, so its kernel-alive check notices a kernel the watchdog
     # killed. (With a blocking KernelManager it waits on iopub forever and the step never ends.)
-    km = AsyncKernelManager(kernel_name=job.kernel_name)
+    km = AsyncKernelManager(kernel_name=job.kernel_name, **_transport_options())
     stop_reason: list[str] = []
     done = threading.Event()
     cell_count = [None]
@@ -69,6 +70,8 @@ def execute_step(job: StepJob) -> StepResult:
         except PapermillExecutionError as exc:
             status = "failed"
             error = {"cell_index": _source_index(job.output, exc.cell_index),
+                     "execution_count": exc.exec_count,
+                     "cell_source": first_source_line(exc.source),
                      "ename": exc.ename, "evalue": exc.evalue}
         except BaseException as exc:  # dead kernel, kernel start failure, I/O error
             status = "failed"
@@ -82,11 +85,21 @@ def execute_step(job: StepJob) -> StepResult:
                      "evalue": (f"step ran longer than its timeout of {job.timeout} s; the kernel "
                                 "was killed") if status == "timeout" else "the run was cancelled"}
         if error:
-            where = f"cell {error['cell_index']}: " if error.get("cell_index") is not None else ""
-            log.write(f"{where}{error['ename']}: {error['evalue']}\n")
+            error = with_install_hint(error, job.kernel_name)
+            log.write(f"{where(error)}{error['ename']}: {error['evalue']}\n")
         log.write(f"--- {status} ---\n")
     return StepResult(status=status, started_at=started, finished_at=time.time(),
                       cell_count=cell_count[0], error=error)
+
+
+def _transport_options() -> dict:
+    """Encrypt the kernel's ZeroMQ traffic (CurveZMQ keys the manager provisions) when the
+    kernelspec declares support, as ipykernel's does: the traffic is then private, and the
+    kernel no longer opens every step log with its "running over TCP without encryption"
+    warning. Without CurveZMQ in libzmq, the kernel runs as before."""
+    import zmq
+
+    return {"transport_encryption": "auto"} if zmq.has("curve") else {}
 
 
 def _write_progress(path: str, data: dict) -> None:

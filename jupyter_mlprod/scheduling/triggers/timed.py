@@ -103,11 +103,47 @@ def cron_problem(expr: str) -> str | None:
     if len(fields) != 5:
         return (f"a cron expression has 5 fields (minute hour day-of-month month day-of-week); "
                 f"{expr!r} has {len(fields)}")
+    for name, text, (low, high), names in zip(_FIELDS, fields, _RANGES, _NAMES):
+        message = _field_problem(name, text, low, high, names)
+        if message:
+            return f"{message} (in {expr!r})"
     try:
         croniter(expr)
     except (ValueError, KeyError) as exc:
         detail = str(exc).replace(f"[{expr}] ", "")
         return f"invalid cron expression {expr!r}: {detail}"
+    return None
+
+
+_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))   # day-of-week 0 and 7 are Sunday
+_NAMES = ({}, {}, {}, {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)},
+    {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))})
+_ITEM = re.compile(r"^(?P<range>\*|[^-/]+(?:-[^-/]+)?)(?:/(?P<step>.*))?$")
+
+
+def _field_problem(name: str, text: str, low: int, high: int, names: dict) -> str | None:
+    """`minute 61 is out of range 0-59`: what is wrong with one field, naming it; None when
+    this simple reading finds nothing (croniter then judges the rarer forms: L, W, #, ?)."""
+    span = f"{low}-{high}" + (f" or {next(iter(names))}-{list(names)[-1]}" if names else "")
+    for item in text.split(","):
+        if re.search(r"[LW#?]", item.upper().replace("JUL", "").replace("WED", "")):
+            continue  # last day, weekday, nth weekday, no value: croniter's forms
+        match = _ITEM.match(item)
+        if not match:
+            return f"{name} {item!r} is not a value, a range or a step"
+        step = match.group("step")
+        if step is not None and (not step.isdigit() or int(step) < 1):
+            return f"{name} step {step!r} must be a whole number of at least 1"
+        if match.group("range") == "*":
+            continue
+        for value in match.group("range").split("-"):
+            if value.isdigit():
+                if not low <= int(value) <= high:
+                    return f"{name} {int(value)} is out of range {low}-{high}"
+            elif value.lower() not in names:
+                return f"{name} {value!r} is not a number in {span}"
     return None
 
 
