@@ -37,9 +37,17 @@ class RunRepository:
                          .values(**values))
 
     def finish_run(self, run_id: int, status: str, finished_at: dt.datetime, error: str | None,
-                   unfinished_step_status: str, reason: str) -> None:
-        """Close a run and every step still open in it, in one transaction."""
+                   unfinished_step_status: str, reason: str, only_if_active: bool = False) -> None:
+        """Close a run and every step still open in it, in one transaction (with
+        `only_if_active`, nothing happens to a run already closed)."""
         with self.engine.begin() as conn:
+            if only_if_active:
+                # Takes the row's write lock first, so a concurrent closer waits, then skips.
+                closing = conn.execute(runs.update().where(runs.c.id == run_id,
+                                                           runs.c.status.in_(ACTIVE))
+                                       .values(status=status, finished_at=finished_at, error=error))
+                if closing.rowcount == 0:
+                    return
             conn.execute(step_runs.update()
                          .where(step_runs.c.run_id == run_id,
                                 step_runs.c.status.in_(("pending", "running")))
