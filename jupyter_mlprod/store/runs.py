@@ -82,7 +82,7 @@ class RunRepository:
         return [_run_dict(r, None) for r in rows]
 
     def last_successes(self, steps: list[str]) -> dict[str, dict]:
-        """For each step, its most recent successful step run (fingerprint, run id)."""
+        """For each step, its most recent successful step run (fingerprint, run id, outputs)."""
         if not steps:
             return {}
         newest = (sa.select(step_runs.c.step, sa.func.max(step_runs.c.id).label("id"))
@@ -90,10 +90,12 @@ class RunRepository:
                   .where(runs.c.project == self.project, step_runs.c.status == "succeeded",
                          step_runs.c.step.in_(steps))
                   .group_by(step_runs.c.step).subquery())
-        query = (sa.select(step_runs.c.step, step_runs.c.fingerprint, step_runs.c.run_id)
+        query = (sa.select(step_runs.c.step, step_runs.c.fingerprint, step_runs.c.run_id,
+                           step_runs.c.outputs_digest)
                  .join(newest, newest.c.id == step_runs.c.id))
         with self.engine.connect() as conn:
-            return {r.step: {"fingerprint": r.fingerprint, "run_id": r.run_id}
+            return {r.step: {"fingerprint": r.fingerprint, "run_id": r.run_id,
+                             "outputs_digest": r.outputs_digest}
                     for r in conn.execute(query)}
 
     def latest_statuses(self) -> dict[str, dict]:
