@@ -2,6 +2,7 @@
 no step output is written afterwards, and reads show the run failed at once."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,4 +66,44 @@ def test_kill_9_of_mlprod_run_leaves_nothing_running_and_the_run_failed(tmp_path
         for process in [psutil.Process(proc.pid)] if proc.poll() is None else []:
             process.kill()
         for process in alive(descendants):
+            process.kill()
+
+
+SERVE = """
+import sys, time
+from pathlib import Path
+from jupyter_mlprod.project import Project
+project = Project(Path(sys.argv[1]))
+project.endpoints.create("echo", notebook="echo.ipynb")
+server = project.endpoints.serve(["echo"], workers=2, poll_interval=0.2)
+print(server.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_kill_9_of_the_process_that_started_a_server_stops_the_server(tmp_path):
+    # The server runs in its own session (so Ctrl-C in a notebook does not reach it), but it
+    # must not outlive the JupyterLab, kernel or node that started it.
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "mlprod.toml").write_text('[project]\nname = "served"\n')
+    (root / "echo.ipynb").write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "metadata": {"tags": ["mlprod-score"]}, "source":
+             "response = {'echo': request}", "outputs": [], "execution_count": None}]}))
+    starter = subprocess.Popen([sys.executable, "-c", SERVE, str(root)], env=cli_env(),
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    server: list[psutil.Process] = []
+    try:
+        server_pid = int(starter.stdout.readline())
+        supervisor = psutil.Process(server_pid)
+        server = [supervisor] + supervisor.children(recursive=True)
+        assert len(server) >= 3, server            # the supervisor and its two workers
+        os.kill(starter.pid, signal.SIGKILL)
+        starter.wait(10)
+        wait_until(lambda: not alive(server), 30, f"the server to stop: {alive(server)}")
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+        for process in alive(server):
             process.kill()

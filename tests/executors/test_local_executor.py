@@ -62,9 +62,11 @@ def test_a_step_over_its_timeout_is_killed_with_its_kernel(tmp_path, make_step, 
     assert run["status"] == "failed" and slow["status"] == "failed"
     assert slow["reason"] == "timed out"
     assert slow["error"]["ename"] == "TimeoutError" and "timeout of 3 s" in slow["error"]["evalue"]
-    kernel_pid = int((tmp_path / "slow.pid").read_text())
-    assert wait_for(lambda: not process_alive(kernel_pid), 5), "the timed-out kernel is still alive"
-    assert live_kernels() == []
+    pid_file = tmp_path / "slow.pid"  # absent if a loaded machine took 3 s to start the kernel
+    if pid_file.exists():
+        kernel_pid = int(pid_file.read_text())
+        assert wait_for(lambda: not process_alive(kernel_pid), 5), "the timed-out kernel is alive"
+    assert wait_for(lambda: live_kernels() == [], 5), live_kernels()
 
 
 def test_a_step_that_fails_once_succeeds_on_its_retry(tmp_path, make_step, open_project):
