@@ -97,6 +97,7 @@ class Project:
 
     def pipeline_view(self) -> dict:
         pipeline = self.pipeline()
+        self.runs.close_orphans()  # a dead run's steps must not show as running
         latest = self.repo.latest_statuses()
         view = pipeline.to_dict()
         for step in view["steps"]:

@@ -2,6 +2,7 @@
 
 It covers the notebook's code cells, its effective parameters, the kernel, and the content
 (sha256) of every file its inputs name. Unlike Ploomber, external data that changes is noticed.
+A step's outputs are hashed apart, after it succeeds: a skip also needs them unchanged since.
 """
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ def step_fingerprint(spec: StepSpec, notebook: NotebookInfo, parameters: dict, k
 
 def outputs_present(spec: StepSpec, hasher: FileHasher) -> bool:
     return all(hasher.expand(pattern) for pattern in spec.outputs)
+
+
+def outputs_digest(spec: StepSpec, hasher: FileHasher) -> str:
+    """sha256 over the names and contents of every file the step's outputs name: recorded at
+    success, compared before skipping, so outputs changed since are noticed."""
+    digest = hashlib.sha256()
+    for rel, sha in sorted(hasher.digest_patterns(spec.outputs).items()):
+        digest.update(f"{rel}\0{sha}\n".encode())
+    return digest.hexdigest()

@@ -12,7 +12,7 @@ from typing import Callable
 from ..clock import Clock
 from ..errors import MlprodError
 from .executors import Executor, StepJob, StepResult
-from .fingerprint import outputs_present, step_fingerprint
+from .fingerprint import outputs_digest, outputs_present, step_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ class RunExecution:
                                        self.hasher)
         last = self.plan.last_successes.get(name)
         if (not self.plan.force and not upstream_ran and last and last["fingerprint"] == fingerprint
-                and outputs_present(spec, self.hasher)):
+                and outputs_present(spec, self.hasher)
+                and last.get("outputs_digest") == outputs_digest(spec, self.hasher)):
             self._set(name, "up_to_date", fingerprint=fingerprint, finished_at=self.clock.now(),
                       reason=f"unchanged since run {last['run_id']}")
             return
@@ -165,7 +166,8 @@ class RunExecution:
             self.executed.add(name)
             self._set(name, "succeeded", fingerprint=fingerprint, finished_at=finished, reason=None,
                       error_cell_index=None, error_execution_count=None, error_cell_source=None,
-                      error_ename=None, error_evalue=None)
+                      error_ename=None, error_evalue=None,
+                      outputs_digest=outputs_digest(self.pipeline.steps[name], self.hasher))
             return
         error = result.error or {}
         retries = self.pipeline.steps[name].retries

@@ -143,6 +143,8 @@ class RunService:
         row = self.repo.get_run(_run_id(run_id))
         if row is None:
             raise NotFound(f"run {run_id} does not exist", field="run")
+        if self.close_orphans([row]):
+            row = self.repo.get_run(row["id"])
         return run_view(row)
 
     def list(self, limit: int = 50, offset: int = 0) -> dict:
@@ -151,6 +153,8 @@ class RunService:
         if not (isinstance(offset, int) and offset >= 0):
             raise InvalidInput("offset must be a whole number >= 0", field="offset")
         rows, total = self.repo.list_runs(limit, offset)
+        if self.close_orphans(rows):
+            rows, total = self.repo.list_runs(limit, offset)
         return {"runs": [run_view(r) for r in rows], "total": total}
 
     # -- housekeeping ---------------------------------------------------------------------
@@ -173,11 +177,33 @@ class RunService:
             if beat is not None and (now - beat).total_seconds() > STALE_AFTER_SECONDS:
                 dead = True
             if dead:
-                self.repo.finish_run(run["id"], "failed", now,
-                                     f"the process running it ({owner}) stopped without finishing it",
-                                     "skipped", "the run's process stopped")
+                self._close_lost(run, now)
                 closed.append(run["id"])
         return closed
+
+    def close_orphans(self, rows: list[dict] | None = None) -> list[int]:
+        """For reads: close the active runs (of `rows`, or all) whose owning process on this
+        host is gone, so no view shows a dead run as running. Only a pid check: a run owned by
+        another host waits for its heartbeat to go stale (reconcile)."""
+        if rows is None:
+            rows = self.repo.active_runs()
+        host = socket.gethostname()
+        closed = []
+        for run in rows:
+            if run["status"] not in ("queued", "running"):
+                continue
+            owner_host, _, pid = (run.get("owner") or "").rpartition(":")
+            if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                self._close_lost(run, self.clock.now())
+                closed.append(run["id"])
+        return closed
+
+    def _close_lost(self, run: dict, now) -> None:
+        # Only while still active: the owner may have closed it just before it exited.
+        self.repo.finish_run(run["id"], "failed", now,
+                             f"the process running it ({run.get('owner') or ''}) stopped without "
+                             "finishing it", "skipped", "the run's process stopped",
+                             only_if_active=True)
 
     def shutdown(self) -> None:
         with self._executor_lock:

@@ -25,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status-fd", type=int, default=None)
     parser.add_argument("--server-id", default="")
     parser.add_argument("--cpus", default="", help="pin the server to these CPUs: 0,1")
+    parser.add_argument("--parent-fd", type=int, default=None,
+                        help="stop when this pipe closes (the process that started us died)")
     args = parser.parse_args(argv)
+    if args.parent_fd is not None:
+        _stop_with_parent(args.parent_fd)
     if args.cpus:
         os.sched_setaffinity(0, {int(c) for c in args.cpus.split(",")})
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -41,6 +45,23 @@ def main(argv: list[str] | None = None) -> int:
                           server_id=args.server_id or "s" + secrets.token_hex(6),
                           status_fd=args.status_fd)
     return run_server(config)
+
+
+def _stop_with_parent(fd: int) -> None:
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.read(fd, 1):  # nothing is ever written: returns b"" once the parent is gone
+            pass
+        logging.getLogger("jupyter_mlprod.serving").warning(
+            "the process that started this server is gone; stopping")
+        os.kill(os.getpid(), signal.SIGTERM)  # graceful, as `stop()` would
+        time.sleep(15)
+        os.kill(os.getpid(), signal.SIGKILL)  # workers follow (their parent-death signal)
+
+    threading.Thread(target=watch, name="mlprod-parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

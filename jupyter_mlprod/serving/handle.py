@@ -43,6 +43,7 @@ class ServerHandle:
         self.log_path = log_path
         self.started_at = dt.datetime.now(dt.timezone.utc)
         self._internal_key = internal_key
+        self.lifeline: int | None = None  # our end of the pipe whose closing stops the server
 
     @property
     def alive(self) -> bool:
@@ -63,6 +64,9 @@ class ServerHandle:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
+        if self.lifeline is not None:
+            os.close(self.lifeline)
+            self.lifeline = None
         with _LIVE_LOCK:
             _LIVE.discard(self)
 
@@ -120,6 +124,9 @@ def start_server(root: Path, *, store_url: str, endpoints: list[str] | None, hos
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     read_fd, write_fd = os.pipe()
+    # With stop_on_exit the server also stops when this process dies without a goodbye
+    # (kill -9): it watches a pipe whose only write end we hold.
+    lifeline_r, lifeline_w = os.pipe() if stop_on_exit else (None, None)
     command = [sys.executable, "-m", "jupyter_mlprod.serving", "--project", str(root),
                "--host", host, "--port", str(port), "--workers", str(workers or 0),
                "--poll-interval", str(poll_interval), "--status-fd", str(write_fd),
@@ -130,12 +137,17 @@ def start_server(root: Path, *, store_url: str, endpoints: list[str] | None, hos
         command += ["--endpoint", name]
     if cpus:
         command += ["--cpus", ",".join(str(int(c)) for c in cpus)]
+    if lifeline_r is not None:
+        command += ["--parent-fd", str(lifeline_r)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(command, pass_fds=tuple(
+            fd for fd in (write_fd, lifeline_r) if fd is not None), stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    cwd=str(root), env=env)
     os.close(write_fd)
+    if lifeline_r is not None:
+        os.close(lifeline_r)
     try:
         message = _read_status(read_fd, process, startup_timeout)
     finally:
@@ -144,8 +156,11 @@ def start_server(root: Path, *, store_url: str, endpoints: list[str] | None, hos
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+        if lifeline_w is not None:
+            os.close(lifeline_w)
         raise _start_error(message, log_path, process.returncode, startup_timeout)
     handle = ServerHandle(process, message, host, endpoints, log_path, internal_key)
+    handle.lifeline = lifeline_w
     if stop_on_exit:
         with _LIVE_LOCK:
             _LIVE.add(handle)

@@ -9,7 +9,6 @@ for SIGTERM if the supervisor dies, so nothing outlives it.
 """
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
@@ -18,8 +17,9 @@ import signal
 import socket
 import time
 
+from .. import lifetime
+
 log = logging.getLogger("jupyter_mlprod.serving")
-_PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
@@ -64,10 +64,7 @@ def bind(host: str, port: int, *, reuse_port: bool, listen: bool = True) -> sock
 
 
 def die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+    lifetime.die_with_parent(signal.SIGTERM)
 
 
 class Supervisor:

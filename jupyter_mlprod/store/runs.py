@@ -37,9 +37,17 @@ class RunRepository:
                          .values(**values))
 
     def finish_run(self, run_id: int, status: str, finished_at: dt.datetime, error: str | None,
-                   unfinished_step_status: str, reason: str) -> None:
-        """Close a run and every step still open in it, in one transaction."""
+                   unfinished_step_status: str, reason: str, only_if_active: bool = False) -> None:
+        """Close a run and every step still open in it, in one transaction (with
+        `only_if_active`, nothing happens to a run already closed)."""
         with self.engine.begin() as conn:
+            if only_if_active:
+                # Takes the row's write lock first, so a concurrent closer waits, then skips.
+                closing = conn.execute(runs.update().where(runs.c.id == run_id,
+                                                           runs.c.status.in_(ACTIVE))
+                                       .values(status=status, finished_at=finished_at, error=error))
+                if closing.rowcount == 0:
+                    return
             conn.execute(step_runs.update()
                          .where(step_runs.c.run_id == run_id,
                                 step_runs.c.status.in_(("pending", "running")))
@@ -74,7 +82,7 @@ class RunRepository:
         return [_run_dict(r, None) for r in rows]
 
     def last_successes(self, steps: list[str]) -> dict[str, dict]:
-        """For each step, its most recent successful step run (fingerprint, run id)."""
+        """For each step, its most recent successful step run (fingerprint, run id, outputs)."""
         if not steps:
             return {}
         newest = (sa.select(step_runs.c.step, sa.func.max(step_runs.c.id).label("id"))
@@ -82,10 +90,12 @@ class RunRepository:
                   .where(runs.c.project == self.project, step_runs.c.status == "succeeded",
                          step_runs.c.step.in_(steps))
                   .group_by(step_runs.c.step).subquery())
-        query = (sa.select(step_runs.c.step, step_runs.c.fingerprint, step_runs.c.run_id)
+        query = (sa.select(step_runs.c.step, step_runs.c.fingerprint, step_runs.c.run_id,
+                           step_runs.c.outputs_digest)
                  .join(newest, newest.c.id == step_runs.c.id))
         with self.engine.connect() as conn:
-            return {r.step: {"fingerprint": r.fingerprint, "run_id": r.run_id}
+            return {r.step: {"fingerprint": r.fingerprint, "run_id": r.run_id,
+                             "outputs_digest": r.outputs_digest}
                     for r in conn.execute(query)}
 
     def latest_statuses(self) -> dict[str, dict]:

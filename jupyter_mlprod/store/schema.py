@@ -37,6 +37,9 @@ step_runs = sa.Table(
     sa.Column("attempt", sa.Integer, nullable=False, default=0),
     sa.Column("parameters", sa.JSON, nullable=False),
     sa.Column("fingerprint", sa.String(64), nullable=True),
+    # sha256 over the outputs' contents when the step succeeded: outputs rewritten since (by
+    # a killed run, by hand) make the step run again (migration 0005_output_hashes)
+    sa.Column("outputs_digest", sa.String(64), nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),

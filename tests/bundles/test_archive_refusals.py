@@ -151,8 +151,10 @@ def test_truncated_compressed_archive_is_refused(design, exported, importer, tmp
 def test_not_an_archive_is_refused(importer, tmp_path):
     junk = tmp_path / "junk.tar"
     junk.write_bytes(b"hello, I am not a tar file" * 40)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         importer.bundles.import_archive(junk)
-    with pytest.raises(InvalidInput):
+    assert refused.value.field == "archive"
+    with pytest.raises(InvalidInput) as refused:
         importer.bundles.import_archive(tmp_path / "missing.tar")
+    assert refused.value.field == "archive"
     _assert_nothing_left(importer.bundles)

@@ -102,8 +102,9 @@ def test_list_show_resolve_and_unknown_ids(design):
     with pytest.raises(NotFound) as err:
         design.bundles.show("deadbeef")
     assert err.value.code == "unknown_bundle"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         design.bundles.show("not-hex!")
+    assert refused.value.field == "bundle"
     with pytest.raises(NotFound):
         design.bundles.diff(a["id"], "0" * 64)
 
@@ -174,10 +175,11 @@ def test_export_import_round_trip(design, tmp_path, opened):
     assert other.bundles.verify(bundle["id"])["ok"]
     assert other.bundles.import_archive(exported["path"])["already_present"] is True
     assert other.bundles.audit(action="bundle.import")["total"] == 1  # registered once
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         design.bundles.export(bundle["id"], exported["path"])  # no silent overwrite
 
 
+    assert refused.value.field == "dest"
 def test_environment_lock_text_and_comparison(tmp_path, monkeypatch):
     lock = current_lock()
     text = requirements_text(lock)

@@ -156,3 +156,29 @@ def test_runs_on_postgresql_store(tmp_path, make_step, pg_url, project_at):
     assert _statuses(project.start_run(wait=True)) == {"a": "up_to_date"}
     assert project.pipeline_view()["steps"][0]["latest"]["status"] == "up_to_date"
     assert [r["id"] for r in project.list_runs()["runs"]] == [first["id"] + 1, first["id"]]
+
+
+def test_outputs_changed_since_their_last_success_rerun_the_step(tmp_path, make_step, project_at):
+    # a killed run (or a person) rewrote the model after the last success: not up to date
+    make_step(tmp_path, "train", "import os\nos.makedirs('models', exist_ok=True)\n"
+                                 "open('models/model.joblib', 'w').write('good')",
+              outputs=["models/model.joblib"])
+    project = project_at()
+    assert _statuses(project.start_run(wait=True)) == {"train": "succeeded"}
+    assert _statuses(project.start_run(wait=True)) == {"train": "up_to_date"}
+    (tmp_path / "models" / "model.joblib").write_text("half-written by a killed run")
+    rerun = project.start_run(wait=True)
+    assert _statuses(rerun) == {"train": "succeeded"}
+    assert (tmp_path / "models" / "model.joblib").read_text() == "good"
+    assert _statuses(project.start_run(wait=True)) == {"train": "up_to_date"}
+
+
+def test_tagging_a_step_keeps_the_notebook_file_mode(tmp_path, make_step, project_at):
+    for mode in (0o644, 0o664):
+        path = make_step(tmp_path, f"s{mode:o}", "pass")
+        path.chmod(mode)
+        project = project_at()
+        project.tag_step(path.name, {"name": f"renamed{mode:o}", "outputs": ["x.txt"]})
+        assert path.stat().st_mode & 0o777 == mode
+        project.untag_step(path.name)
+        assert path.stat().st_mode & 0o777 == mode

@@ -39,7 +39,7 @@ def test_runs_round_trip_and_are_scoped_by_project(store_url):
     run_id = repo.create_run(_run(), [_step("prep", 0), _step("train", 1)])
     other.create_run(_run(), [_step("prep", 0)])
     repo.update_step(run_id, "prep", status="succeeded", fingerprint="f1", started_at=NOW,
-                     finished_at=NOW + dt.timedelta(seconds=2))
+                     finished_at=NOW + dt.timedelta(seconds=2), outputs_digest="o1")
     repo.finish_run(run_id, "failed", NOW + dt.timedelta(seconds=5), "step train failed",
                     "skipped", "upstream failed")
     run = repo.get_run(run_id)
@@ -47,7 +47,8 @@ def test_runs_round_trip_and_are_scoped_by_project(store_url):
     assert [(s["step"], s["status"]) for s in run["steps"]] == [("prep", "succeeded"), ("train", "skipped")]
     assert run["steps"][0]["finished_at"] == NOW + dt.timedelta(seconds=2)  # timezone kept as UTC
     assert repo.list_runs(10, 0)[1] == 1 and other.list_runs(10, 0)[1] == 1
-    assert repo.last_successes(["prep", "train"]) == {"prep": {"fingerprint": "f1", "run_id": run_id}}
+    assert repo.last_successes(["prep", "train"]) == {
+        "prep": {"fingerprint": "f1", "run_id": run_id, "outputs_digest": "o1"}}
     assert other.last_successes(["prep"]) == {}
     assert other.get_run(run_id) is None
     assert repo.latest_statuses()["train"]["status"] == "skipped"

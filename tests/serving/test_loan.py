@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import nbformat
 import pandas as pd
@@ -96,24 +95,32 @@ def test_openapi_document_describes_the_endpoint(loan, loan_server):
     assert view["input_schema"]["required"] == FEATURES and view["mode"] == "mlprod"
 
 
+def _bundle_tree(project, bundle_id: str, dest) -> None:
+    """The bundle's files, as a node lays them out from its blobs when it activates it."""
+    for entry in project.bundles.manifest(bundle_id)["files"]:
+        (dest / entry["path"]).parent.mkdir(parents=True, exist_ok=True)
+        project.bundles.blobs.copy_out(entry["sha256"], dest / entry["path"])
+
+
 def test_a_bundle_version_deploys_warm_and_rolls_back(loan, loan_server, tmp_path):
-    bundle_id = "b1f2e3d4c5" + "0" * 54  # a content hash, as the bundles capability makes
-    bundle = loan.root / ".mlprod" / "bundles" / bundle_id
-    shutil.copytree(loan.root, bundle, ignore=shutil.ignore_patterns(".mlprod", ".*.ipynb"))
+    bundle_id = loan.bundles.create("served from a bundle")["id"]  # a real bundle, content-hashed
+    label = bundle_id[:12]                                          # the short id labels it
+    bundle = tmp_path / "tree"
+    _bundle_tree(loan, bundle_id, bundle)
     before = post(f"{loan_server.url}/score/predict", loan.endpoints.sample("score")).json()
     [view] = loan.endpoints.deploy_bundle(bundle, bundle_id)
-    assert view["traffic"]["weights"] == {"b1f2e3d4c500": 100}  # the short id labels it
-    version = next(v for v in view["versions"] if v["version"] == "b1f2e3d4c500")
+    assert view["traffic"]["weights"] == {label: 100}
+    version = next(v for v in view["versions"] if v["version"] == label)
     assert version["source"] == "bundle" and version["bundle_id"] == bundle_id
     sample = loan.endpoints.sample("score")
-    reply = wait_for(lambda: (lambda r: r.headers["X-Mlprod-Version"] == "b1f2e3d4c500" and r)(
+    reply = wait_for(lambda: (lambda r: r.headers["X-Mlprod-Version"] == label and r)(
         post(f"{loan_server.url}/score/predict", sample)), message="bundle version live")
     assert reply.json() == before
     loan.endpoints.rollback("score")
     wait_for(lambda: post(f"{loan_server.url}/score/predict", sample).headers["X-Mlprod-Version"]
              == "v1", message="rolled back")
     again = loan.endpoints.deploy_bundle(bundle, bundle_id)  # redeploying reuses the version
-    assert [v["version"] for v in again[0]["versions"]] == ["v1", "b1f2e3d4c500"]
+    assert [v["version"] for v in again[0]["versions"]] == ["v1", label]
     loan.endpoints.rollback("score")
     empty = tmp_path / "no-scoring"
     empty.mkdir()

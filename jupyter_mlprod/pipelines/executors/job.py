@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from ...lifetime import child_dies_with_us
 from .base import StepJob, StepResult
 from .step_errors import first_source_line, where, with_install_hint
 
@@ -61,7 +62,9 @@ def execute_step(job: StepJob) -> StepResult:
             # Started here rather than by papermill so the kernel's own stderr lands in the log.
             # MLPROD_STEP_RUN lets `%mlprod run` inside a step refuse to recurse.
             env = dict(os.environ, MLPROD_STEP_RUN=f"{job.run_id}:{job.step}")
-            run_sync(km.start_kernel)(cwd=job.cwd, stdout=log, stderr=log, env=env)
+            # The kernel dies with this worker, so a killed run leaves no kernel writing outputs.
+            lifetime = {"preexec_fn": arm} if (arm := child_dies_with_us()) else {}
+            run_sync(km.start_kernel)(cwd=job.cwd, stdout=log, stderr=log, env=env, **lifetime)
             papermill.execute_notebook(
                 job.notebook, job.output, parameters=job.parameters or None,
                 kernel_name=job.kernel_name, cwd=job.cwd, progress_bar=False, log_output=True,

@@ -7,12 +7,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .base import StepJob
+from .forkserver import ensure_forkserver
 from .job import execute_step
 
 
 def _warm() -> None:
     import signal
 
+    from ...lifetime import die_with_parent
+
+    # A worker's parent is the forkserver, which exits when this pool's process dies (its
+    # pipe closes): the worker follows it, and its kernel follows the worker (see job.py).
+    die_with_parent(signal.SIGKILL)
     # Ctrl-C in a terminal (or a kernel interrupt, when a magic runs the pipeline) reaches the
     # whole process group, workers included; cancelling goes through the run's CANCEL flag.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -33,14 +39,17 @@ class LocalExecutor:
                 # forkserver: safe to start from a threaded server, and forks are cheap after
                 # the server has imported papermill once.
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["jupyter_mlprod.pipelines.executors.job", "papermill"])
+                context.set_forkserver_preload(["jupyter_mlprod.pipelines.executors.forkserver",
+                                                "jupyter_mlprod.pipelines.executors.job", "papermill"])
                 self._pool = ProcessPoolExecutor(self.max_workers, mp_context=context,
                                                  initializer=_warm)
             return self._pool
 
     def submit(self, job: StepJob) -> Future:
+        pool = self._get_pool()
+        ensure_forkserver()  # workers are forked lazily: from a forkserver tied to this process
         try:
-            return self._get_pool().submit(execute_step, job)
+            return pool.submit(execute_step, job)
         except BrokenProcessPool:
             with self._lock:
                 self._pool = None  # a worker died hard (OOM kill); start afresh
