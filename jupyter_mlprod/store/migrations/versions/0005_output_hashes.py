@@ -1,13 +1,13 @@
 """a step run's outputs digest at success (issue: crashes lose nothing)
 
 Revision ID: 0005_output_hashes
-Revises: 0004_serving
+Revises: 0005_step_error_cell
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_output_hashes"
-down_revision = "0004_serving"
+down_revision = "0005_step_error_cell"
 branch_labels = None
 depends_on = None
 
