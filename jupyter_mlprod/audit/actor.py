@@ -39,8 +39,8 @@ def acting_as(actor: str | None) -> Iterator[None]:
         _actor.reset(token)
 
 
-def call_as(actor: str | None, fn: Callable[..., T], *args) -> T:
+def call_as(actor: str | None, fn: Callable[..., T], *args, **kwargs) -> T:
     """`fn(*args)` with `actor` set: for work handed to a thread pool (threads do not inherit
     the caller's context variables)."""
     with acting_as(actor):
-        return fn(*args)
+        return fn(*args, **kwargs)

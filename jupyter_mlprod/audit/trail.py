@@ -17,7 +17,7 @@ from .actor import current_actor
 from .chain import verify as verify_chain
 
 log = logging.getLogger(__name__)
-MAX_LIMIT = 1000
+MAX_LIMIT = 500
 _in_action: contextvars.ContextVar[bool] = contextvars.ContextVar("mlprod_in_action",
                                                                   default=False)
 

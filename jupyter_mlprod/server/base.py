@@ -13,6 +13,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from ..audit import call_as
 from ..errors import InvalidInput, MlprodError, NotFound
 from .errors import new_error_id, response_for
 
@@ -33,9 +34,15 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
                                                                 fn, *args)
 
     async def call(self, action: Callable[[Any], T]) -> T:
-        """Run `action(project)` in the app's worker pool (SQL and file I/O block)."""
+        """Run `action(project)` in the app's worker pool (SQL and file I/O block), as the
+        Jupyter user who asked (the actor of any audit event it writes)."""
         project = await self.settings["mlprod_project"].get()
-        return await self.in_pool(action, project)
+        return await self.in_pool(call_as, self.actor, action, project)
+
+    @property
+    def actor(self) -> str | None:
+        user = self.current_user
+        return getattr(user, "username", None) or (user if isinstance(user, str) else None)
 
     # -- request parsing ------------------------------------------------------------------
     def json_body(self, *, allow_empty: bool = False) -> Any:
