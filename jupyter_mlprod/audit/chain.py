@@ -42,9 +42,10 @@ def verify(rows: Iterable[dict], head: dict | None) -> dict:
     for row in rows:
         checked += 1
         if row["seq"] != expected_seq:
+            gap = f"seq {expected_seq}" if row["seq"] == expected_seq + 1 else \
+                f"seq {expected_seq}..{row['seq'] - 1}"
             problems.append({"id": row["id"], "seq": row["seq"], "problem": "deleted",
-                             "message": f"event(s) with seq {expected_seq}.."
-                                        f"{row['seq'] - 1} missing before row {row['id']} "
+                             "message": f"the event(s) {gap} before row {row['id']} are missing "
                                         "(deleted)" if row["seq"] > expected_seq else
                                         f"row {row['id']} repeats seq {row['seq']}"})
         elif row["prev_hash"] != prev_hash:

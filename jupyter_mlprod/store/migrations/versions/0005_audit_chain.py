@@ -36,11 +36,12 @@ def _chain_existing_events() -> None:
     from jupyter_mlprod.audit.chain import GENESIS, event_hash
 
     conn = op.get_bind()
-    events = sa.table("mlprod_audit_events", *(sa.column(c) for c in (
+    typed = {"at": sa.DateTime(timezone=True), "details": sa.JSON(), "before_summary": sa.JSON(),
+             "after_summary": sa.JSON()}  # read back as the store does, so the hashes match
+    events = sa.table("mlprod_audit_events", *(sa.column(c, typed.get(c)) for c in (
         "id", "owner", "at", "actor", "action", "object_type", "object_id", "node", "bundle_id",
         "previous_bundle_id", "outcome", "details", "host", "seq", "reason", "before_summary",
         "after_summary", "prev_hash", "hash")))
-    events.c.details.type = sa.JSON()
     heads: dict[str, tuple[int, str]] = {}
     for row in conn.execute(sa.select(events).order_by(events.c.id)).mappings().all():
         seq, prev = heads.get(row["owner"], (0, GENESIS))
