@@ -31,9 +31,8 @@ class AuditExportHandler(AuditHandler):
     async def get(self):
         filters = self.filters()
         lines = await self.call(lambda p: list(p.audit_trail.export_lines(**filters)))
-        self.set_header("Content-Type", "application/jsonl")
         self.set_header("Content-Disposition", 'attachment; filename="mlprod-audit.jsonl"')
-        self.finish("".join(lines))
+        self.finish("".join(lines), set_content_type="application/jsonl; charset=UTF-8")
 
 
 class AuditVerifyHandler(MlprodHandler):
