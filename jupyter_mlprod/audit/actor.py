@@ -39,7 +39,7 @@ def acting_as(actor: str | None) -> Iterator[None]:
         _actor.reset(token)
 
 
-def call_as(actor: str | None, fn: Callable[..., T], *args, **kwargs) -> T:
+def call_as(actor: str | None, fn: Callable[..., T], /, *args, **kwargs) -> T:
     """`fn(*args)` with `actor` set: for work handed to a thread pool (threads do not inherit
     the caller's context variables)."""
     with acting_as(actor):

@@ -34,7 +34,7 @@ class DeployMixin:
         old = self.repo.get_node(name)
         self.repo.upsert_node(name, url.rstrip("/"), token_env, self.clock.now(),
                               audit=self.audit_trail.event(
-                                  "node.register", "node", name, node=name,
+                                  "node.register", "node", name,
                                   before=old and {"url": old["url"], "token_env": old["token_env"]},
                                   after={"url": url.rstrip("/"), "token_env": token_env}))
         return self._node_view(self.repo.get_node(name))
@@ -46,7 +46,7 @@ class DeployMixin:
     def remove_node(self, name: str) -> None:
         old = self.repo.get_node(name)
         if not old or not self.repo.delete_node(name, audit=self.audit_trail.event(
-                "node.remove", "node", name, node=name,
+                "node.remove", "node", name,
                 before={"url": old["url"], "token_env": old["token_env"]})):
             raise NotFound(f"no registered node named {name!r}", field="name")
 
