@@ -184,3 +184,22 @@ async def test_refusals_filters_and_export(api, jp_fetch):
     lines = [json.loads(line) for line in export.body.splitlines()]
     assert [(e["seq"], e["outcome"]) for e in lines] == [(3, "refused"), (4, "ok")]
     assert lines[1]["prev_hash"] == lines[0]["hash"]
+
+
+async def test_a_change_refused_by_the_door_itself_is_recorded(api, jp_fetch):
+    """Refused before any action ran (a field the route does not take): `request.refused`."""
+    import asyncio
+
+    user = await whoami(jp_fetch)
+    reply = await api.post("/nodes", json_body={"name": "prod", "url": "http://x:1", "tokn": 1})
+    assert reply.status == 400 and reply.error["field"] == "tokn"
+    assert (await api.post("/scenarios/validate", raw="{not json")).status == 400  # no change
+    for _ in range(100):   # written right after the answer, off the event loop
+        refused = await events(api, action="request.refused")
+        if refused:
+            break
+        await asyncio.sleep(0.1)
+    assert [(e["object_id"].split(" ")[0], e["object_id"].rsplit("/mlprod/", 1)[1], e["actor"],
+             e["reason"]) for e in refused] == [("POST", "api/v1/nodes", user,
+                                                 reply.error["message"])]
+    assert len(await events(api)) == 1   # the validation changed nothing and is not recorded
