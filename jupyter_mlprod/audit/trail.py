@@ -117,14 +117,23 @@ def parse_since(value) -> dt.datetime:
     text = str(value).strip()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if text[:-1].isdigit() and text[-1:] in units:
-        return dt.datetime.now(dt.timezone.utc) - dt.timedelta(
-            seconds=int(text[:-1]) * units[text[-1]])
+        try:
+            return dt.datetime.now(dt.timezone.utc) - dt.timedelta(
+                seconds=int(text[:-1]) * units[text[-1]])
+        except OverflowError:
+            raise InvalidInput(f"since {text[:60]!r} reaches back before year 1",
+                               field="since") from None
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"since must be an ISO date/time or a duration like 12h or 7d, got "
                            f"{text[:60]!r}", field="since") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    # compared in UTC: SQLite keeps the store's (UTC) times without their zone
+    try:
+        return when.astimezone(dt.timezone.utc) if when.tzinfo else \
+            when.replace(tzinfo=dt.timezone.utc)
+    except OverflowError:
+        raise InvalidInput(f"since {text[:60]!r} is out of range", field="since") from None
 
 
 def event_view(row: dict, *, chain: bool = False) -> dict:

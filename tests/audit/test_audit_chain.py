@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from jupyter_mlprod.audit import AuditTrail, acting_as
 from jupyter_mlprod.clock import SYSTEM_CLOCK
-from jupyter_mlprod.errors import NotFound
+from jupyter_mlprod.errors import InvalidInput, NotFound
 from jupyter_mlprod.store import create_store_engine, migrate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,6 +130,10 @@ def test_filters_export_and_refusals(trail):
     assert actions(action="scenario.*") == ["scenario.delete", "scenario.create"]
     assert actions(since="1h") == ["scenario.delete", "run.start", "scenario.create"]
     assert actions(since="2999-01-01") == []
+    for bad in ("last tuesday", "99999999999999999999d", "0001-01-01T00:00:00+05:00"):
+        with pytest.raises(InvalidInput) as caught:
+            trail.list(since=bad)
+        assert caught.value.field == "since"
     refused = trail.list(outcome="refused")["events"]
     assert [(e["actor"], e["object_id"], e["reason"]) for e in refused] == [
         ("bob", "ghost", "scenario 'ghost' does not exist")]
