@@ -5,6 +5,7 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
+from .audit import AuditTrail, audited
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import InvalidInput, NotFound
 from .notebooks import NotebookIndex, parse_step, read_notebook, write_notebook_atomic
@@ -26,10 +27,12 @@ class Project:
         self.engine = create_store_engine(self.settings.store_url)
         migrate(self.engine)
         self.repo = RunRepository(self.engine, self.settings.name)
+        self.audit_trail = AuditTrail(self.engine, self.settings.name, clock)
         self.notebooks = NotebookIndex(self.root)
         self._tag_lock = threading.Lock()
         self.runs = RunService(self.settings, self.repo, self.pipeline,
-                               lambda: create_executor(self.settings.executor, self.settings), clock)
+                               lambda: create_executor(self.settings.executor, self.settings), clock,
+                               audit_trail=self.audit_trail)
 
     @classmethod
     def create(cls, root: str | Path, *, name: str | None = None, store_url: str | None = None,
@@ -119,6 +122,7 @@ class Project:
             step.pop("path")
         return {"path": rel, "step": step, "parameters": [p.to_dict() for p in infer_parameters(nb)]}
 
+    @audited("step.tag", "step")
     def tag_step(self, path: str, body: dict) -> dict:
         """Tag or edit; refused (nothing written) if it would clash with the other steps."""
         rel, absolute = relative_notebook_path(self.root, path)
@@ -139,11 +143,17 @@ class Project:
                 if problem.code in ("cycle", "unknown_step", "duplicate_output") and \
                         (problem.code, problem.message) not in old:
                     raise problem.error()
+            before = nb.get("metadata", {}).get("mlprod")
             nb.setdefault("metadata", {})["mlprod"] = spec.metadata()
             write_notebook_atomic(absolute, nb)
             self.notebooks.forget(rel)
+            # The change is a file (no SQL transaction to share): the event follows the atomic
+            # rename, so it never records a change that did not land.
+            self.audit_trail.record("step.tag", object_type="step", object_id=rel,
+                                    before=before, after=spec.metadata())
         return self.get_step(rel)
 
+    @audited("step.untag", "step")
     def untag_step(self, path_or_name: str) -> str:
         rel = self._resolve_step_path(path_or_name)
         _, absolute = relative_notebook_path(self.root, rel)
@@ -151,9 +161,11 @@ class Project:
             nb = read_notebook(absolute, rel)
             if "mlprod" not in nb.get("metadata", {}):
                 raise NotFound(f"{rel} is not tagged as a step", field="path")
-            del nb["metadata"]["mlprod"]
+            before = nb["metadata"].pop("mlprod")
             write_notebook_atomic(absolute, nb)
             self.notebooks.forget(rel)
+            self.audit_trail.record("step.untag", object_type="step", object_id=rel,
+                                    before=before)  # after the atomic write, as in tag_step
         return rel
 
     def _resolve_step_path(self, value: str) -> str:

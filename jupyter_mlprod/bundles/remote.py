@@ -10,6 +10,7 @@ from typing import Callable
 
 from ..clock import isoformat
 from ..errors import InvalidInput, MlprodError, NotFound
+from ..audit import audited
 from .audit import current_user
 from .manifest import parse_manifest
 from .targets import LocalTarget, RemoteTarget, push
@@ -20,6 +21,7 @@ TOKEN_ENV = "MLPROD_NODE_TOKEN"
 
 class DeployMixin:
     # -- registered nodes -----------------------------------------------------------------
+    @audited("node.register", "node")
     def register_node(self, name: str, url: str, token_env: str | None = None) -> dict:
         if not isinstance(name, str) or not _NODE_NAME.match(name):
             raise InvalidInput("a node name starts with a letter and uses letters, digits, _ and -",
@@ -29,14 +31,23 @@ class DeployMixin:
         if token_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env or ""):
             raise InvalidInput("token_env must be the NAME of an environment variable holding the "
                                "token (the token itself is never stored)", field="token_env")
-        self.repo.upsert_node(name, url.rstrip("/"), token_env, self.clock.now())
+        old = self.repo.get_node(name)
+        self.repo.upsert_node(name, url.rstrip("/"), token_env, self.clock.now(),
+                              audit=self.audit_trail.event(
+                                  "node.register", "node", name,
+                                  before=old and {"url": old["url"], "token_env": old["token_env"]},
+                                  after={"url": url.rstrip("/"), "token_env": token_env}))
         return self._node_view(self.repo.get_node(name))
 
     def nodes(self) -> list[dict]:
         return [self._node_view(n) for n in self.repo.list_nodes()]
 
+    @audited("node.remove", "node")
     def remove_node(self, name: str) -> None:
-        if not self.repo.delete_node(name):
+        old = self.repo.get_node(name)
+        if not old or not self.repo.delete_node(name, audit=self.audit_trail.event(
+                "node.remove", "node", name,
+                before={"url": old["url"], "token_env": old["token_env"]})):
             raise NotFound(f"no registered node named {name!r}", field="name")
 
     @staticmethod

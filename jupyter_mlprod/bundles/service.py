@@ -15,11 +15,12 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..audit import audited
 from ..clock import as_utc, isoformat
 from ..errors import InvalidInput, NotFound
 from ..settings import CONFIG_FILE
 from ..store.bundles import BundleRepository
-from .audit import AuditLog, current_user
+from .audit import current_user
 from .blobstore import BlobStore
 from .collect import collect
 from .deploy import Activator
@@ -42,7 +43,7 @@ class BundleService(DeployMixin, ReceiveMixin):
         self.node_name = settings.name
         self.blobs = BlobStore(settings.state_dir / "blobs")
         self.repo = BundleRepository(project.engine, settings.name)
-        self.audit_log = AuditLog(project.engine, settings.name, project.clock)
+        self.audit_log = self.audit_trail = project.audit_trail
         self.activator = Activator(self)
         self.config = _node_config(self.root)
 
@@ -74,6 +75,7 @@ class BundleService(DeployMixin, ReceiveMixin):
                 "environment": {"python": lock["python"], "platform": lock["platform"],
                                 "package_count": len(lock["packages"])}}
 
+    @audited("bundle.create", "bundle", lambda *a, **k: None)
     def create(self, message: str = "", author: str | None = None) -> dict:
         if not isinstance(message, str):
             raise InvalidInput("message must be text", field="message")
@@ -246,6 +248,7 @@ class BundleService(DeployMixin, ReceiveMixin):
                                    bundle_id=self.resolve(bundle) if bundle else None)
 
     # -- archives -------------------------------------------------------------------------
+    @audited("bundle.export", "bundle")
     def export(self, ref: str, dest: str | Path, *, compress: bool = False,
                overwrite: bool = False, actor: str | None = None) -> dict:
         from .archive import export_archive
@@ -268,6 +271,7 @@ class BundleService(DeployMixin, ReceiveMixin):
                                                             "size": result["size"]})
         return result
 
+    @audited("bundle.import", "bundle", lambda *a, **k: None)
     def import_archive(self, path: str | Path, *, expect_id: str | None = None,
                        actor: str | None = None) -> dict:
         """Import an exported archive. Refused entirely (nothing registered, no blob left

@@ -8,6 +8,7 @@ import sys
 from typing import TextIO
 
 from .. import __version__
+from ..audit.actor import acting_as, os_user
 from ..errors import MlprodError
 from . import args as shared
 from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, error_line, exit_code
@@ -48,7 +49,7 @@ class Context:
 
 # Each module has register(command, sub, common); a capability adds its commands module here.
 _COMMAND_MODULES = ("commands_project", "commands_steps", "commands_runs", "commands_bundles",
-                    "commands_scenarios", "commands_endpoints")
+                    "commands_scenarios", "commands_endpoints", "commands_audit")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     ctx = Context(ns, stdout, stderr)
     try:
-        return ns.func(ctx)
+        with acting_as(os_user()):  # the CLI acts as the OS user (MLPROD_USER overrides)
+            return ns.func(ctx)
     except MlprodError as exc:
         ctx.err(error_line(exc))
         return exit_code(exc)

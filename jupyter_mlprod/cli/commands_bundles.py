@@ -7,7 +7,7 @@
     mlprod deployments [--target TARGET]
     mlprod nodes [list | register NAME URL [--token-env VAR] | remove NAME]
     mlprod node [--host H] [--port P]       the headless production node (this folder)
-    mlprod audit [--action A] [--bundle B]
+    mlprod audit ...                        (see commands_audit.py)
 
 A TARGET is a registered node's name, a node's URL or a production folder. A node's token is
 read from an environment variable, never from the command line of a deploy: the registered
@@ -198,12 +198,6 @@ def register(command, sub, common) -> None:
                         "endpoint needs an API key)")
     p.add_argument("--serve-workers", type=int, default=None, metavar="N",
                    help="endpoint worker processes (default: one per core)")
-
-    p = command("audit", deploy.cmd_audit, "audit events, newest first: who created, exported, "
-                "deployed or rolled back which bundle, where")
-    p.add_argument("--limit", type=int, default=50, metavar="N")
-    p.add_argument("--action", help="only this action, e.g. bundle.deploy")
-    p.add_argument("--bundle", metavar="BUNDLE", help="only events about this bundle")
 
 
 # -- bundles ----------------------------------------------------------------------------------

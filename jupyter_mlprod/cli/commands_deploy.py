@@ -1,4 +1,4 @@
-"""`mlprod deploy`, `rollback`, `deployments`, `nodes`, `node` and `audit`: the production side
+"""`mlprod deploy`, `rollback`, `deployments`, `nodes` and `node`: the production side
 of bundles (registered by commands_bundles)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shutil
 from ..errors import InvalidInput
 from .commands_bundles import token_from
 from .output import one_line, text_table
-from .output_bundles import (AUDIT_HEADERS, DEPLOYMENT_HEADERS, NODE_HEADERS, audit_rows,
+from .output_bundles import (DEPLOYMENT_HEADERS, NODE_HEADERS,
                              deploy_lines, deployment_line, deployment_rows, fmt_size, node_rows)
 from ..words import counted
 
@@ -162,17 +162,4 @@ def cmd_node(ctx) -> int:
                                field="port") from None
         raise
     ctx.err("mlprod node stopped")
-    return 0
-
-
-# -- audit ------------------------------------------------------------------------------------
-def cmd_audit(ctx) -> int:
-    ns = ctx.ns
-    data = ctx.project.bundles.audit(ns.limit, action=ns.action, bundle=ns.bundle)
-    if ctx.json:
-        ctx.emit(data, "")
-    elif not data["events"]:
-        ctx.out("no audit events")
-    else:
-        ctx.out(text_table(AUDIT_HEADERS, audit_rows(data["events"])))
     return 0

@@ -187,17 +187,3 @@ NODE_HEADERS = ["name", "url", "token from", "token set"]
 def node_rows(nodes: list[dict]) -> list[list[str]]:
     return [[n["name"], n["url"], "$" + n["token_env"], "yes" if n["token_available"] else "NO"]
             for n in nodes]
-
-
-AUDIT_HEADERS = ["id", "when", "actor", "action", "node", "bundle", "outcome"]
-
-
-def audit_rows(events: list[dict]) -> list[list[str]]:
-    rows = []
-    for e in events:
-        outcome = e["outcome"]
-        if outcome != "ok" and e["details"].get("code"):
-            outcome += f" ({e['details']['code']})"
-        rows.append([str(e["id"]), fmt_time(e["at"]), e["actor"], e["action"], e["node"] or "",
-                     (e["bundle_id"] or "")[:12], outcome])
-    return rows

@@ -12,6 +12,7 @@ import uuid
 
 from tornado import web
 
+from ..audit import call_as
 from ..bundles.environment import current_lock
 from ..errors import Conflict, InvalidInput, MlprodError, NotFound, Unavailable
 from .config import check_token
@@ -80,8 +81,11 @@ class NodeHandler(web.RequestHandler):
         return f"{claimed or 'unknown'} (token {self.token_name})"
 
     async def call(self, fn, *args, **kwargs):
+        """`fn` in the node's pool, acting as the token's name (the audit events' actor)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.node.pool, lambda: fn(*args, **kwargs))
+        actor = f"token:{self.token_name}" if self.token_name else None
+        return await loop.run_in_executor(self.node.pool,
+                                          lambda: call_as(actor, fn, *args, **kwargs))
 
     def reply(self, data, status: int = 200):
         self.set_status(status)

@@ -1,13 +1,13 @@
 """The run service: the one place that starts, resumes, cancels and reads runs."""
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import socket
 import threading
 from typing import Callable
 
+from ..audit import audited, current_actor
 from ..clock import Clock
 from ..errors import Conflict, InvalidInput, NotFound
 from ..hashing import FileHasher
@@ -24,8 +24,9 @@ STALE_AFTER_SECONDS = 60
 
 class RunService:
     def __init__(self, settings, repo, pipeline_loader: Callable[[], Pipeline],
-                 executor_factory: Callable[[], Executor], clock: Clock):
+                 executor_factory: Callable[[], Executor], clock: Clock, *, audit_trail=None):
         self.settings = settings
+        self.audit_trail = audit_trail
         self.repo = repo
         self.load_pipeline = pipeline_loader
         self._executor_factory = executor_factory
@@ -47,7 +48,11 @@ class RunService:
             return self._executor
 
     # -- starting -------------------------------------------------------------------------
-    def start(self, *, steps: list[str] | None = None, from_step: str | None = None,
+    @audited("run.start", "run", lambda **kwargs: None)
+    def start(self, **kwargs) -> dict:
+        return self._start(**kwargs)
+
+    def _start(self, *, steps: list[str] | None = None, from_step: str | None = None,
               parameters: dict | None = None, force: bool = False, trigger: str = "api",
               from_text: bool = False, wait: bool = False, resumed_from: int | None = None,
               on_update: Callable[[int], None] | None = None,
@@ -81,13 +86,18 @@ class RunService:
         now = self.clock.now()
         with self._registering:
             run_id = self.repo.create_run(
-                dict(status="queued", trigger=trigger, created_by=_user(), created_at=now,
+                dict(status="queued", trigger=trigger, created_by=current_actor()[:200],
+                     created_at=now,
                      parameters=given, selection={"steps": steps, "from": from_step},
                      force=force, resumed_from=resumed_from, owner=OWNER, heartbeat_at=now,
                      scenario_id=scenario_id),
                 [dict(step=name, path=pipeline.steps[name].path, position=i, status="pending",
                       attempt=0, parameters=step_plans[name].effective)
-                 for i, name in enumerate(order)])
+                 for i, name in enumerate(order)],
+                audit=self.audit_trail.event(
+                    "run.resume" if resumed_from else "run.start", "run",
+                    after={"steps": order, "parameters": given, "force": force,
+                           "trigger": trigger, "resumed_from": resumed_from}))
             execution = RunExecution(run_id=run_id, plan=plan, pipeline=pipeline, repo=self.repo,
                                      executor=executor, hasher=self.hasher,
                                      settings=self.settings, clock=self.clock,
@@ -103,6 +113,7 @@ class RunService:
             execution.run()
         return self.get(run_id)
 
+    @audited("run.resume", "run")
     def resume(self, run_id: int, *, trigger: str = "api", wait: bool = False,
                on_update=None) -> dict:
         old = self.get(run_id)
@@ -118,10 +129,11 @@ class RunService:
         if gone:
             raise InvalidInput(f"step {gone[0]!r} of run {run_id} no longer exists in the project",
                                field="steps", code="unknown_step")
-        return self.start(steps=todo, parameters=_applicable(old["parameters"], pipeline, todo),
+        return self._start(steps=todo, parameters=_applicable(old["parameters"], pipeline, todo),
                           force=old["force"], trigger=trigger, wait=wait, resumed_from=run_id,
                           on_update=on_update)
 
+    @audited("run.cancel", "run")
     def cancel(self, run_id: int) -> dict:
         run = self.get(run_id)
         if run["status"] not in ("queued", "running"):
@@ -129,7 +141,10 @@ class RunService:
                            code="run_finished")
         flag = self.settings.runs_dir / str(run_id) / "CANCEL"
         flag.parent.mkdir(parents=True, exist_ok=True)
-        flag.write_text(_user())
+        flag.write_text(current_actor())
+        # A file, not an SQL write: the runner reads the flag; the event follows it.
+        self.audit_trail.record("run.cancel", object_type="run", object_id=run_id,
+                                before={"status": run["status"]})
         return run
 
     def wait(self, run_id: int, timeout: float | None = None) -> dict:
@@ -257,10 +272,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"

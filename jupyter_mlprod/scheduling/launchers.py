@@ -8,11 +8,13 @@
 Both are called with the launch lock held (claims.launch_lock)."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import getpass
 import logging
 
+from ..audit import acting_as
 from ..errors import Conflict, MlprodError
 
 log = logging.getLogger(__name__)
@@ -77,12 +79,16 @@ class RunLauncher:
                                  claimed_by=ctx.name, claimed_at=now):
             return Result("skipped", "another scheduler took it")
         run_spec = spec["run"]
+        # automatic fires act as the scheduler; "run now" keeps the person who asked
+        actor = None if manual else f"scheduler:{fire.get('scenario_name') or sid}"
         try:
-            run = ctx.project.runs.start(
-                steps=run_spec.get("steps"), from_step=run_spec.get("from"),
-                parameters=run_spec.get("parameters") or None, force=run_spec.get("force", False),
-                trigger=f"scenario:{fire['kind']}"[:40], wait=False, scenario_id=sid,
-                on_update=lambda run_id, fid=fire["id"]: ctx.run_updated(fid, run_id))
+            with acting_as(actor) if actor else contextlib.nullcontext():
+                run = ctx.project.runs.start(
+                    steps=run_spec.get("steps"), from_step=run_spec.get("from"),
+                    parameters=run_spec.get("parameters") or None,
+                    force=run_spec.get("force", False),
+                    trigger=f"scenario:{fire['kind']}"[:40], wait=False, scenario_id=sid,
+                    on_update=lambda run_id, fid=fire["id"]: ctx.run_updated(fid, run_id))
         except Conflict as exc:   # a run was started by hand meanwhile
             ctx.repo.set_fire(fire["id"], status="pending", claimed_by=None, claimed_at=None,
                               reason=f"waiting: {exc.message}")

@@ -42,7 +42,6 @@ details`.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import logging
 import os
 import socket
@@ -51,6 +50,7 @@ import time
 import uuid
 from functools import cached_property
 
+from ..audit import audited, current_actor
 from ..errors import Conflict, InvalidInput, NotFound, Unavailable
 from ..store.scenarios import ScenarioRepository
 from .claims import launch_lock
@@ -75,6 +75,7 @@ class ScenarioService:
         self.repo = ScenarioRepository(project.engine, project.settings.name)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.launcher = RunLauncher(self)
+        self.audit_trail = project.audit_trail
 
     @cached_property
     def config(self) -> SchedulerConfig:
@@ -167,6 +168,7 @@ class ScenarioService:
         return out
 
     # -- writing ----------------------------------------------------------------------------
+    @audited("scenario.create", "scenario")
     def create(self, spec: dict, *, by: str | None = None, text_parameters: bool = False
                ) -> dict:
         if isinstance(spec, dict):
@@ -176,16 +178,22 @@ class ScenarioService:
         normalized = normalize(spec, ctx)
         ctx.problems.raise_first()
         now = self.clock.now()
-        user = by or _user()
+        user = by or current_actor()
         sid = self.repo.insert_scenario(
             dict(name=normalized["name"], enabled=normalized["enabled"], spec=normalized,
                  created_at=now, updated_at=now, created_by=user, updated_by=user),
-            self._trigger_rows(normalized, ctx, now))
+            self._trigger_rows(normalized, ctx, now),
+            audit=self.audit_trail.event("scenario.create", "scenario", normalized["name"],
+                                         after=public_spec(normalized)))
         log.info("scenario %s created by %s", normalized["name"], user)
         self._wake()
         return self.get(sid)
 
+    @audited("scenario.edit", "scenario")
     def update(self, id_or_name, spec: dict, *, by: str | None = None) -> dict:
+        return self._update(id_or_name, spec, by=by, action="scenario.edit")
+
+    def _update(self, id_or_name, spec: dict, *, by: str | None, action: str) -> dict:
         row = self._row(id_or_name)
         if not isinstance(spec, dict):
             raise InvalidInput("a scenario update must be an object", field="scenario")
@@ -206,8 +214,11 @@ class ScenarioService:
         rows = self._trigger_rows(normalized, ctx, now, reset=reenabled)
         outcome = self.repo.update_scenario(
             row["id"], expected, dict(name=normalized["name"], enabled=normalized["enabled"],
-                                      spec=normalized, updated_at=now, updated_by=by or _user()),
-            rows)
+                                      spec=normalized, updated_at=now,
+                                      updated_by=by or current_actor()),
+            rows, audit=self.audit_trail.event(action, "scenario", row["name"],
+                                               before=public_spec(row["spec"]),
+                                               after=public_spec(normalized)))
         if outcome == "missing":
             raise NotFound(f"scenario {id_or_name!r} does not exist", field="scenario")
         if outcome == "stale":
@@ -217,9 +228,11 @@ class ScenarioService:
         self._wake()
         return self.get(row["id"])
 
+    @audited("scenario.enable", "scenario")
     def enable(self, id_or_name, *, by: str | None = None) -> dict:
         return self._set_enabled(id_or_name, True, by)
 
+    @audited("scenario.disable", "scenario")
     def disable(self, id_or_name, *, by: str | None = None) -> dict:
         return self._set_enabled(id_or_name, False, by)
 
@@ -227,29 +240,35 @@ class ScenarioService:
         row = self._row(id_or_name)
         if row["enabled"] == enabled:
             return self.get(row["id"])
-        return self.update(row["id"], {"enabled": enabled}, by=by)
+        return self._update(row["id"], {"enabled": enabled}, by=by,
+                            action="scenario.enable" if enabled else "scenario.disable")
 
+    @audited("scenario.delete", "scenario")
     def remove(self, id_or_name) -> dict:
         row = self._row(id_or_name)
         self._refuse_if_watched(row, "removed")
         view = self.get(row["id"])
-        self.repo.delete_scenario(row["id"])
+        self.repo.delete_scenario(row["id"], audit=self.audit_trail.event(
+            "scenario.delete", "scenario", row["name"], before=public_spec(row["spec"])))
         log.info("scenario %s removed", row["name"])
         self._wake()
         return view
 
     # -- run now ----------------------------------------------------------------------------
+    @audited("scenario.trigger", "scenario")
     def trigger(self, id_or_name, by: str | None = None, *, wait: bool = False,
                 defer: bool = False) -> dict:
         """Run the scenario now; returns the run (as `project.runs.get`). A run already going
         in the project is a Conflict. `defer` only queues the fire for the running scheduler
         (e.g. a CLI against a headless daemon) and returns the fire."""
         row = self._row(id_or_name)
-        user = by or _user()
+        user = by or current_actor()
         now = self.clock.now()
         [fire] = self.repo.insert_fires([{
             "scenario_id": row["id"], "kind": "manual", "due_at": now, "coalesce": False,
-            "due_key": f"manual:{uuid.uuid4().hex}", "details": {"by": user}}], now, user)
+            "due_key": f"manual:{uuid.uuid4().hex}", "details": {"by": user}}], now, user,
+            audit=self.audit_trail.event("scenario.trigger", "scenario", row["name"],
+                                         details={"defer": defer}))
         if defer:
             self._wake()
             return fire_view(dict(fire, scenario_name=row["name"]), row["spec"])
@@ -381,10 +400,3 @@ def _limit(value, top: int = 500) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
         raise InvalidInput(f"limit must be a whole number from 1 to {top}", field="limit")
     return value
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "unknown"

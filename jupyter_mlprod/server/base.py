@@ -13,6 +13,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from ..audit import call_as
 from ..errors import InvalidInput, MlprodError, NotFound
 from .errors import new_error_id, response_for
 
@@ -26,6 +27,10 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = "mlprod"
     _error_id: str | None = None
+    _reached_project = False
+    # POSTs that change nothing (validate, test a request) set this False: their refusals are
+    # not attempts at a change.
+    audit_refusals = True
 
     # -- calling the project --------------------------------------------------------------
     async def in_pool(self, fn: Callable[..., T], *args: Any) -> T:
@@ -33,9 +38,16 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
                                                                 fn, *args)
 
     async def call(self, action: Callable[[Any], T]) -> T:
-        """Run `action(project)` in the app's worker pool (SQL and file I/O block)."""
+        """Run `action(project)` in the app's worker pool (SQL and file I/O block), as the
+        Jupyter user who asked (the actor of any audit event it writes)."""
+        self._reached_project = True   # from here on, the action audits its own refusals
         project = await self.settings["mlprod_project"].get()
-        return await self.in_pool(action, project)
+        return await self.in_pool(call_as, self.actor, action, project)
+
+    @property
+    def actor(self) -> str | None:
+        user = self.current_user
+        return getattr(user, "username", None) or (user if isinstance(user, str) else None)
 
     # -- request parsing ------------------------------------------------------------------
     def json_body(self, *, allow_empty: bool = False) -> Any:
@@ -97,6 +109,11 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
             self.log.error("mlprod: unexpected error %s on %s %s", self._error_id,
                            self.request.method, self.request.path, exc_info=(typ, value, tb))
 
+    def _audit_refusal(self, exc: MlprodError) -> None:
+        if self.request.method in ("POST", "PUT", "PATCH", "DELETE") and self.audit_refusals \
+                and not self._reached_project:
+            _record_refusal(self, exc)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         if status_code >= 500 and not isinstance(exc, MlprodError) and not self._error_id:
@@ -104,8 +121,29 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
             self.log.error("mlprod: error %s (status %s) on %s %s", self._error_id, status_code,
                            self.request.method, self.request.path)
         status, body = response_for(exc, status_code, self._error_id)
+        if isinstance(exc, MlprodError) and 400 <= status < 500 and status not in (401, 403):
+            self._audit_refusal(exc)
         self.set_status(status)
         self.finish(json.dumps(body))
+
+
+def _record_refusal(handler: MlprodHandler, exc: MlprodError) -> None:
+    """A change refused by the door itself (a body that is not JSON, an unknown field...),
+    before any action ran: recorded as `request.refused` on the route, by the user."""
+    actor, route = handler.actor, f"{handler.request.method} {handler.request.path}"
+    holder, pool = handler.settings["mlprod_project"], handler.settings["mlprod_pool"]
+
+    async def record() -> None:
+        try:
+            project = await holder.get()
+            await asyncio.get_running_loop().run_in_executor(pool, lambda: call_as(
+                actor, project.audit_trail.record, "request.refused", object_type="route",
+                object_id=route[:200], outcome="refused", reason=exc.message,
+                details={"code": exc.code, "field": exc.field}))
+        except Exception:  # noqa: BLE001 - the project may be what is broken
+            handler.log.warning("mlprod: could not audit a refused %s", route, exc_info=True)
+
+    asyncio.ensure_future(record())
 
 
 def _refuse_constant(name: str):
@@ -123,6 +161,7 @@ class OpenAPIHandler(MlprodHandler):
 
 class UnknownRouteHandler(MlprodHandler):
     """Anything else under the API prefix: a JSON 404, not Jupyter's HTML page."""
+    audit_refusals = False  # changes nothing
 
     async def _unknown(self, *args, **kwargs):
         raise NotFound(f"no API route {self.request.method} {self.request.path}", field="path",

@@ -1,4 +1,4 @@
-"""Bundle, node, deployment and audit routes: thin translations to `project.bundles`.
+"""Bundle, node and deployment routes: thin translations to `project.bundles`.
 
 Deploys and rollbacks run to completion in the API's worker pool (they take seconds: only the
 missing blobs travel) and answer 201 with the result. A node's token never goes through this
@@ -61,6 +61,7 @@ class BundleHandler(MlprodHandler):
 
 
 class BundleVerifyHandler(MlprodHandler):
+    audit_refusals = False  # changes nothing
     @web.authenticated
     @authorized
     async def post(self, bundle: str):
@@ -153,18 +154,6 @@ class NodeDeploymentsHandler(MlprodHandler):
                                                                    offset=offset)))
 
 
-class AuditHandler(MlprodHandler):
-    @web.authenticated
-    @authorized
-    async def get(self):
-        limit = self.int_argument("limit", 100)
-        offset = self.int_argument("offset", 0)
-        action = self.get_argument("action", None)
-        bundle = self.get_argument("bundle", None)
-        self.reply(await self.call(lambda p: p.bundles.audit(limit, offset, action=action,
-                                                             bundle=bundle)))
-
-
 _BUNDLE = r"bundles/(?P<bundle>[^/]+)"
 _NODE = r"nodes/(?P<name>[^/]+)"
 
@@ -181,5 +170,4 @@ ROUTES: list[tuple[str, str, type[MlprodHandler]]] = [
     ("/nodes/{name}", _NODE, NodeHandler),
     ("/nodes/{name}/rollback", _NODE + "/rollback", NodeRollbackHandler),
     ("/nodes/{name}/deployments", _NODE + "/deployments", NodeDeploymentsHandler),
-    ("/audit", "audit", AuditHandler),
 ]

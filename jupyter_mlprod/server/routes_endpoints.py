@@ -160,6 +160,7 @@ class KeyHandler(_Handler):
 
 
 class TestRequestHandler(_Handler):
+    audit_refusals = False  # changes nothing
     @web.authenticated
     @authorized
     async def post(self, name: str):

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..audit import audited
 from ..clock import isoformat
 from ..errors import Conflict, InvalidInput, NotFound
 from ..notebooks.steps import relative_notebook_path
@@ -34,6 +35,7 @@ class EndpointService(ServersMixin):
         self._loaded: collections.OrderedDict = collections.OrderedDict()  # for score()
         self._lock = threading.RLock()
         self._scrapes: dict[str, tuple[float, dict]] = {}
+        self.audit_trail = project.audit_trail
 
     # -- endpoints ------------------------------------------------------------------------
     def list(self) -> list[dict]:
@@ -43,6 +45,7 @@ class EndpointService(ServersMixin):
     def get(self, name: str) -> dict:
         return self._view(self._endpoint(name), self._live_servers())
 
+    @audited("endpoint.create", "endpoint")
     def create(self, name: str, *, notebook: str | None = None, description: str = "",
                options: dict | None = None) -> dict:
         """A new endpoint; with `notebook`, its first version (taking all traffic)."""
@@ -51,11 +54,16 @@ class EndpointService(ServersMixin):
             raise InvalidInput("description must be a string", field="description")
         if notebook is not None:
             self._spec_from_working(notebook)  # refuse a bad notebook before creating anything
-        self.repo.create_endpoint(name, description, merge_options(None, options), self.clock.now())
+        options = merge_options(None, options)
+        self.repo.create_endpoint(name, description, options, self.clock.now(),
+                                  audit=self.audit_trail.event(
+                                      "endpoint.create", "endpoint", name,
+                                      after={"description": description, "options": options}))
         if notebook is not None:
             self.add_version(name, notebook=notebook)
         return self.get(name)
 
+    @audited("endpoint.edit", "endpoint")
     def update(self, name: str, *, description: str | None = None,
                options: dict | None = None) -> dict:
         """Change options (merged into the current ones) or the description."""
@@ -66,13 +74,20 @@ class EndpointService(ServersMixin):
         if options is not None:
             values["options"] = merge_options(row["options"], options)
         if values:
-            self.repo.update_endpoint(row["id"], self.clock.now(), **values)
+            self.repo.update_endpoint(row["id"], self.clock.now(), audit=self.audit_trail.event(
+                "endpoint.edit", "endpoint", name,
+                before={k: row[k] for k in values}, after=values), **values)
         return self.get(name)
 
+    @audited("endpoint.delete", "endpoint")
     def delete(self, name: str) -> None:
-        self.repo.delete_endpoint(self._endpoint(name)["id"])
+        row = self._endpoint(name)
+        self.repo.delete_endpoint(row["id"], audit=self.audit_trail.event(
+            "endpoint.delete", "endpoint", name,
+            before={"description": row["description"], "traffic": row["traffic"]}))
 
     # -- versions -------------------------------------------------------------------------
+    @audited("endpoint.version", "endpoint")
     def add_version(self, name: str, *, notebook: str | None = None,
                     bundle_dir: str | Path | None = None, bundle_id: str | None = None,
                     version: str | None = None, activate: bool | None = None) -> dict:
@@ -106,7 +121,11 @@ class EndpointService(ServersMixin):
                            code="duplicate_version")
         self.repo.add_version(row["id"], {
             "version": label, "source": source, "notebook": rel, "bundle_id": bundle_id,
-            "workdir": workdir, "digest": spec.digest, "spec": spec.to_dict()}, self.clock.now())
+            "workdir": workdir, "digest": spec.digest, "spec": spec.to_dict()}, self.clock.now(),
+            audit=self.audit_trail.event("endpoint.version", "endpoint", name,
+                                         bundle_id=bundle_id,
+                                         after={"version": label, "source": source,
+                                                "notebook": rel, "digest": spec.digest}))
         if activate or (activate is None and not row["traffic"]):
             self.set_traffic(name, {label: 100}, reason=f"activate {label}")
         return next(v for v in self.get(name)["versions"] if v["version"] == label)
@@ -115,24 +134,31 @@ class EndpointService(ServersMixin):
         return self.get(name)["versions"]
 
     # -- traffic --------------------------------------------------------------------------
+    @audited("endpoint.traffic", "endpoint")
     def set_traffic(self, name: str, weights: dict, *, shadow: str | None = None,
-                    sticky_header: str | None = None, reason: str = "set traffic") -> dict:
+                    sticky_header: str | None = None, reason: str = "set traffic",
+                    action: str = "endpoint.traffic") -> dict:
         """Weighted split (`{"v1": 90, "v2": 10}`), optional shadow version and sticky header.
         The previous setting is kept: `rollback` returns to it."""
         row = self._endpoint(name)
         known = {v["version"] for v in self.repo.list_versions(row["id"])}
         traffic = normalize_traffic(weights, shadow, sticky_header, known)
-        self.repo.set_traffic(row["id"], traffic, row["traffic_id"], reason[:200], self.clock.now())
+        self.repo.set_traffic(row["id"], traffic, row["traffic_id"], reason[:200], self.clock.now(),
+                              audit=self.audit_trail.event(action, "endpoint", name,
+                                                           before=row["traffic"], after=traffic,
+                                                           details={"reason": reason[:200]}))
         return self.get(name)
 
+    @audited("endpoint.promote", "endpoint")
     def promote(self, name: str, version: str) -> dict:
         """All traffic to `version` (the shadow stays unless it is the version promoted)."""
         current = self._endpoint(name)["traffic"] or {}
         shadow = current.get("shadow") if current.get("shadow") != version else None
         return self.set_traffic(name, {version: 100}, shadow=shadow,
                                 sticky_header=current.get("sticky_header"),
-                                reason=f"promote {version}")
+                                reason=f"promote {version}", action="endpoint.promote")
 
+    @audited("endpoint.rollback", "endpoint")
     def rollback(self, name: str) -> dict:
         """Back to the traffic before the current one, in one action. Repeating it walks
         further back in the history."""
@@ -144,7 +170,10 @@ class EndpointService(ServersMixin):
             raise Conflict(f"endpoint {name!r} has no earlier traffic to roll back to",
                            field="name", code="nothing_to_roll_back")
         self.repo.set_traffic(row["id"], previous["traffic"], previous["previous_id"],
-                              f"rollback to #{previous['id']}", self.clock.now())
+                              f"rollback to #{previous['id']}", self.clock.now(),
+                              audit=self.audit_trail.event(
+                                  "endpoint.rollback", "endpoint", name, before=row["traffic"],
+                                  after=previous["traffic"]))
         return self.get(name)
 
     def traffic_history(self, name: str, limit: int = 20) -> list[dict]:
@@ -155,12 +184,16 @@ class EndpointService(ServersMixin):
                 for e in self.repo.traffic_history(row["id"], max(1, min(limit, 500)))]
 
     # -- keys -----------------------------------------------------------------------------
+    @audited("key.create", "endpoint")
     def create_key(self, name: str, label: str = "") -> dict:
         """A new API key. The key itself is in this answer only; the store keeps its hash."""
         row = self._endpoint(name)
         key_id, key, digest = new_key()
         now = self.clock.now()
-        self.repo.add_key(row["id"], key_id, str(label)[:200], digest, now)
+        self.repo.add_key(row["id"], key_id, str(label)[:200], digest, now,
+                          audit=self.audit_trail.event(   # the key itself never: only its id
+                              "key.create", "key", key_id, after={"endpoint": name,
+                                                                  "label": str(label)[:200]}))
         return {"key_id": key_id, "key": key, "label": label, "created_at": isoformat(now),
                 "revoked_at": None}
 
@@ -169,9 +202,12 @@ class EndpointService(ServersMixin):
                  "revoked_at": isoformat(k["revoked_at"])}
                 for k in self.repo.list_keys(self._endpoint(name)["id"])]
 
+    @audited("key.revoke", "endpoint")
     def revoke_key(self, name: str, key_id: str) -> dict:
         row = self._endpoint(name)
-        if not self.repo.revoke_key(row["id"], key_id, self.clock.now()):
+        if not self.repo.revoke_key(row["id"], key_id, self.clock.now(),
+                                    audit=self.audit_trail.event(
+                                        "key.revoke", "key", key_id, before={"endpoint": name})):
             raise NotFound(f"endpoint {name!r} has no active key {key_id!r}", field="key_id")
         return next(k for k in self.list_keys(name) if k["key_id"] == key_id)
 

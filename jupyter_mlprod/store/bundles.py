@@ -124,11 +124,14 @@ class BundleRepository:
                 deployments.c.owner == self.owner)).scalars())
 
     # -- registered nodes -----------------------------------------------------------------
-    def upsert_node(self, name: str, url: str, token_env: str | None, at) -> None:
+    def upsert_node(self, name: str, url: str, token_env: str | None, at,
+                    audit: dict | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(nodes.delete().where(nodes.c.owner == self.owner, nodes.c.name == name))
             conn.execute(nodes.insert().values(owner=self.owner, name=name, url=url,
                                                token_env=token_env, created_at=at))
+            if audit:
+                insert_event(conn, self.owner, at, audit)
 
     def get_node(self, name: str) -> dict | None:
         with self.engine.connect() as conn:
@@ -142,10 +145,13 @@ class BundleRepository:
                                 .order_by(nodes.c.name)).mappings().all()
         return [dict(r, created_at=as_utc(r["created_at"])) for r in rows]
 
-    def delete_node(self, name: str) -> bool:
+    def delete_node(self, name: str, audit: dict | None = None) -> bool:
         with self.engine.begin() as conn:
-            return conn.execute(nodes.delete().where(nodes.c.owner == self.owner,
-                                                     nodes.c.name == name)).rowcount > 0
+            deleted = conn.execute(nodes.delete().where(nodes.c.owner == self.owner,
+                                                        nodes.c.name == name)).rowcount > 0
+            if deleted and audit:
+                insert_event(conn, self.owner, None, audit)
+            return deleted
 
 
 def _bundle_dict(row) -> dict:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from ..clock import as_utc
 from ..errors import Conflict
+from .audit import insert_event
 from .schema_serving import (endpoint_keys, endpoint_traffic, endpoint_versions, endpoints,
                              predictions, serving_servers)
 
@@ -21,13 +22,17 @@ class EndpointRepository:
         self.project = project
 
     # -- endpoints ------------------------------------------------------------------------
-    def create_endpoint(self, name: str, description: str, options: dict, now: dt.datetime) -> int:
+    def create_endpoint(self, name: str, description: str, options: dict, now: dt.datetime,
+                        audit: dict | None = None) -> int:
         try:
             with self.engine.begin() as conn:
-                return conn.execute(endpoints.insert().values(
+                endpoint_id = conn.execute(endpoints.insert().values(
                     project=self.project, name=name, description=description, options=options,
                     traffic=None, traffic_id=None, revision=1, created_at=now, updated_at=now)
                     .returning(endpoints.c.id)).scalar_one()
+                if audit:
+                    insert_event(conn, self.project, None, audit)
+                return endpoint_id
         except sa.exc.IntegrityError:
             raise Conflict(f"endpoint {name!r} already exists", field="name",
                            code="duplicate_endpoint") from None
@@ -44,16 +49,21 @@ class EndpointRepository:
                                 .order_by(endpoints.c.name)).mappings().all()
         return [_dates(dict(r), "created_at", "updated_at") for r in rows]
 
-    def update_endpoint(self, endpoint_id: int, now: dt.datetime, **values) -> None:
+    def update_endpoint(self, endpoint_id: int, now: dt.datetime, audit: dict | None = None,
+                        **values) -> None:
         with self.engine.begin() as conn:
             conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
                 revision=endpoints.c.revision + 1, updated_at=now, **values))
+            if audit:
+                insert_event(conn, self.project, None, audit)
 
-    def delete_endpoint(self, endpoint_id: int) -> None:
+    def delete_endpoint(self, endpoint_id: int, audit: dict | None = None) -> None:
         with self.engine.begin() as conn:
             for table in (predictions, endpoint_keys, endpoint_traffic, endpoint_versions):
                 conn.execute(table.delete().where(table.c.endpoint_id == endpoint_id))
             conn.execute(endpoints.delete().where(endpoints.c.id == endpoint_id))
+            if audit:
+                insert_event(conn, self.project, None, audit)
 
     def revisions(self, names: list[str] | None = None) -> dict[str, int]:
         """name -> revision: what a server polls."""
@@ -65,13 +75,16 @@ class EndpointRepository:
             return {r.name: r.revision for r in conn.execute(query)}
 
     # -- versions -------------------------------------------------------------------------
-    def add_version(self, endpoint_id: int, row: dict, now: dt.datetime) -> None:
+    def add_version(self, endpoint_id: int, row: dict, now: dt.datetime,
+                    audit: dict | None = None) -> None:
         try:
             with self.engine.begin() as conn:
                 conn.execute(endpoint_versions.insert().values(
                     endpoint_id=endpoint_id, created_at=now, status="new", **row))
                 conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
                     revision=endpoints.c.revision + 1, updated_at=now))
+                if audit:
+                    insert_event(conn, self.project, None, audit)
         except sa.exc.IntegrityError:
             raise Conflict(f"version {row['version']!r} already exists", field="version",
                            code="duplicate_version") from None
@@ -109,7 +122,7 @@ class EndpointRepository:
 
     # -- traffic --------------------------------------------------------------------------
     def set_traffic(self, endpoint_id: int, traffic: dict, previous_id: int | None, reason: str,
-                    now: dt.datetime) -> int:
+                    now: dt.datetime, audit: dict | None = None) -> int:
         with self.engine.begin() as conn:
             entry = conn.execute(endpoint_traffic.insert().values(
                 endpoint_id=endpoint_id, traffic=traffic, previous_id=previous_id, reason=reason,
@@ -117,6 +130,8 @@ class EndpointRepository:
             conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
                 traffic=traffic, traffic_id=entry, revision=endpoints.c.revision + 1,
                 updated_at=now))
+            if audit:
+                insert_event(conn, self.project, None, audit)
         return entry
 
     def traffic_entry(self, entry_id: int) -> dict | None:
@@ -134,12 +149,14 @@ class EndpointRepository:
 
     # -- keys -----------------------------------------------------------------------------
     def add_key(self, endpoint_id: int, key_id: str, label: str, key_hash: str,
-                now: dt.datetime) -> None:
+                now: dt.datetime, audit: dict | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(endpoint_keys.insert().values(endpoint_id=endpoint_id, key_id=key_id,
                                                        label=label, hash=key_hash, created_at=now))
             conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
                 revision=endpoints.c.revision + 1))
+            if audit:
+                insert_event(conn, self.project, None, audit)
 
     def list_keys(self, endpoint_id: int) -> list[dict]:
         columns = [endpoint_keys.c.key_id, endpoint_keys.c.label, endpoint_keys.c.created_at,
@@ -149,7 +166,8 @@ class EndpointRepository:
                                 .order_by(endpoint_keys.c.id)).mappings().all()
         return [_dates(dict(r), "created_at", "revoked_at") for r in rows]
 
-    def revoke_key(self, endpoint_id: int, key_id: str, now: dt.datetime) -> bool:
+    def revoke_key(self, endpoint_id: int, key_id: str, now: dt.datetime,
+                   audit: dict | None = None) -> bool:
         with self.engine.begin() as conn:
             done = conn.execute(endpoint_keys.update().where(
                 endpoint_keys.c.endpoint_id == endpoint_id, endpoint_keys.c.key_id == key_id,
@@ -157,6 +175,8 @@ class EndpointRepository:
             if done:
                 conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
                     revision=endpoints.c.revision + 1))
+                if audit:
+                    insert_event(conn, self.project, None, audit)
         return bool(done)
 
     def active_key_hashes(self, endpoint_id: int) -> list[str]:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..clock import as_utc
+from .audit import insert_event
 from .schema import runs, step_runs
 
 ACTIVE = ("queued", "running")
@@ -18,12 +19,15 @@ class RunRepository:
         self.project = project
 
     # -- writes ---------------------------------------------------------------------------
-    def create_run(self, run: dict, steps: list[dict]) -> int:
+    def create_run(self, run: dict, steps: list[dict], audit: dict | None = None) -> int:
+        """Record a run (and, given, its audit event about the new run id) in one transaction."""
         with self.engine.begin() as conn:
             run_id = conn.execute(
                 runs.insert().values(project=self.project, **run).returning(runs.c.id)).scalar_one()
             if steps:
                 conn.execute(step_runs.insert(), [dict(s, run_id=run_id) for s in steps])
+            if audit:
+                insert_event(conn, self.project, None, dict(audit, object_id=str(run_id)))
         return run_id
 
     def update_run(self, run_id: int, **values) -> None:

@@ -56,9 +56,15 @@ class FireStore:
                 .join(scen, scen.c.id == fires.c.scenario_id)
                 .outerjoin(runs, runs.c.id == fires.c.run_id))
 
-    def insert_fires(self, new: list[dict], now: dt.datetime, by: str) -> list[dict]:
+    def insert_fires(self, new: list[dict], now: dt.datetime, by: str,
+                     audit: dict | None = None) -> list[dict]:
         with self.write() as conn:
-            return self._insert_fires(conn, new, now, by)
+            rows = self._insert_fires(conn, new, now, by)
+            if audit:
+                from .audit import insert_event
+
+                insert_event(conn, self.project, None, audit)
+            return rows
 
     def _insert_fires(self, conn, new: list[dict], now, by) -> list[dict]:
         """Insert fires; a pending one for a scenario that already has one waiting is coalesced

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import as_utc
 from ..errors import Conflict
+from .audit import insert_event
 from .scenario_fires import FireStore, _row
 from .schema_scheduling import report_deliveries as dl
 from .schema_scheduling import scenario_fires as fires
@@ -30,20 +31,23 @@ class ScenarioRepository(FireStore):
         self._sequences: dict[str, str] = {}
 
     # -- scenarios ------------------------------------------------------------------------
-    def insert_scenario(self, values: dict, triggers: list[dict]) -> int:
+    def insert_scenario(self, values: dict, triggers: list[dict], audit: dict | None = None
+                        ) -> int:
         try:
             with self.write() as conn:
                 sid = conn.execute(scen.insert().values(project=self.project, version=1, **values)
                                    .returning(scen.c.id)).scalar_one()
                 if triggers:
                     conn.execute(trig.insert(), [_trigger_row(sid, t) for t in triggers])
+                if audit:
+                    insert_event(conn, self.project, None, audit)
         except IntegrityError:
             raise Conflict(f"a scenario named {values['name']!r} already exists", field="name",
                            code="duplicate_name") from None
         return sid
 
     def update_scenario(self, sid: int, expected_version: int | None, values: dict,
-                        triggers: list[dict] | None) -> str:
+                        triggers: list[dict] | None, audit: dict | None = None) -> str:
         """'ok', 'missing' or 'stale' (the version changed since the caller read it)."""
         try:
             with self.write() as conn:
@@ -57,6 +61,8 @@ class ScenarioRepository(FireStore):
                              .values(version=row.version + 1, **values))
                 if triggers is not None:
                     self._replace_triggers(conn, sid, triggers)
+                if audit:
+                    insert_event(conn, self.project, None, audit)
         except IntegrityError:
             raise Conflict(f"a scenario named {values.get('name')!r} already exists",
                            field="name", code="duplicate_name") from None
@@ -86,13 +92,16 @@ class ScenarioRepository(FireStore):
                 conn.execute(trig.update().where(trig.c.id == v.pop("id"))
                              .values(version=trig.c.version + 1, **v))
 
-    def delete_scenario(self, sid: int) -> bool:
+    def delete_scenario(self, sid: int, audit: dict | None = None) -> bool:
         with self.write() as conn:
             conn.execute(dl.delete().where(dl.c.scenario_id == sid))
             conn.execute(fires.delete().where(fires.c.scenario_id == sid))
             conn.execute(trig.delete().where(trig.c.scenario_id == sid))
-            return conn.execute(scen.delete().where(scen.c.id == sid,
-                                                    scen.c.project == self.project)).rowcount == 1
+            deleted = conn.execute(scen.delete().where(
+                scen.c.id == sid, scen.c.project == self.project)).rowcount == 1
+            if deleted and audit:
+                insert_event(conn, self.project, None, audit)
+            return deleted
 
     def get_scenario(self, sid: int | None = None, name: str | None = None) -> dict | None:
         query = scen.select().where(scen.c.project == self.project)

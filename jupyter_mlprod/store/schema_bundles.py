@@ -1,5 +1,5 @@
 """Tables of the bundles issue: bundles and their files, deployments, the active pointer of a
-node, registered nodes and the append-only audit log. Created by migration 0003_bundles."""
+node and registered nodes (the audit log moved to schema_audit). Created by migration 0003_bundles."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -71,19 +71,4 @@ nodes = sa.Table(
     sa.PrimaryKeyConstraint("owner", "name", name="pk_mlprod_nodes"),
 )
 
-audit_events = sa.Table(
-    "mlprod_audit_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("owner", sa.String(200), nullable=False, index=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("action", sa.String(60), nullable=False),
-    sa.Column("object_type", sa.String(40), nullable=False),
-    sa.Column("object_id", sa.String(200), nullable=True),
-    sa.Column("node", sa.String(200), nullable=True),
-    sa.Column("bundle_id", sa.String(64), nullable=True),
-    sa.Column("previous_bundle_id", sa.String(64), nullable=True),
-    sa.Column("outcome", sa.String(20), nullable=False),  # ok | refused | failed
-    sa.Column("details", sa.JSON, nullable=False),
-    sa.Column("host", sa.String(200), nullable=True),
-)
+from .schema_audit import audit_events  # noqa: E402,F401 - moved; kept importable here

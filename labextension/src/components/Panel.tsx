@@ -9,6 +9,7 @@ import { RunsView } from './RunsView';
 import { ScenariosView } from './ScenariosView';
 import { BundlesView } from './BundlesView';
 import { EndpointsView, endpointShown, takePendingEndpoint } from './EndpointsView';
+import { AuditView } from './AuditView';
 
 /** What the panel asks the application to do (commands live in index.ts). */
 export interface IPanelActions {
@@ -17,14 +18,15 @@ export interface IPanelActions {
   openLog: (runId: number | string, step: string) => void;
 }
 
-type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles' | 'endpoints';
+type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles' | 'endpoints' | 'audit';
 
 const TABS: [Tab, string][] = [
   ['pipeline', 'Pipeline'],
   ['runs', 'Runs'],
   ['scenarios', 'Scenarios'],
   ['bundles', 'Bundles'],
-  ['endpoints', 'Endpoints']
+  ['endpoints', 'Endpoints'],
+  ['audit', 'Audit']
 ];
 
 function PanelBody(props: { actions: IPanelActions }): JSX.Element {
@@ -126,6 +128,7 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
         {tab === 'endpoints' && (
           <EndpointsView selected={endpoint} onSelect={setEndpoint} />
         )}
+        {tab === 'audit' && <AuditView />}
       </div>
     </div>
   );
