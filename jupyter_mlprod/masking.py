@@ -18,9 +18,9 @@ def secret_key(name: str) -> bool:
 
 
 def mask_url(url, *, every_query_value: bool = False) -> str:
-    """The URL with its password (or a lone user name, often a token) and its credential query
-    values replaced by ***. With `every_query_value`, every query value is masked (webhooks:
-    any of them may be the secret)."""
+    """The URL with its password and its credential query values replaced by ***. With
+    `every_query_value` (webhooks: any part may be the secret), every query value and a lone
+    user name are masked too."""
     if not isinstance(url, str):
         return str(url)
     try:
@@ -31,16 +31,21 @@ def mask_url(url, *, every_query_value: bool = False) -> str:
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
         user, colon, _password = userinfo.partition(":")
-        netloc = f"{user}:{MASK}@{host}" if colon else f"{MASK}@{host}"
+        if colon:
+            netloc = f"{user}:{MASK}@{host}"
+        elif every_query_value:  # a webhook's lone user name is usually a token
+            netloc = f"{MASK}@{host}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if pairs:
-            query = urlencode([(k, MASK if (every_query_value or secret_key(k)) and v else v)
-                               for k, v in pairs], safe="*/:@,")
-        elif every_query_value:
+        hidden = [(k, MASK if (every_query_value or secret_key(k)) and v else v) for k, v in pairs]
+        if hidden != pairs:
+            query = urlencode(hidden, safe="*/:@,")
+        elif every_query_value and not pairs:
             query = MASK
     fragment = MASK if parts.fragment and every_query_value else parts.fragment
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return url
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import InvalidInput, Unavailable
 from ..settings import CONFIG_FILE
 from .manifest import safe_relative_path
+from .stripping import strip_config, strip_scenarios
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ class Collection:
     endpoints: list
     git: dict | None
     notes: list[str]
+    # secrets taken out (field + what to set on the node), and files whose bundled content
+    # is their text without secrets
+    stripped: list = dataclasses.field(default_factory=list)
+    replaced: dict = dataclasses.field(default_factory=dict)
 
 
 def bundle_config(root: Path) -> dict:
@@ -132,10 +137,22 @@ def collect(project) -> Collection:
             del files[rel]
     for problem in pipeline.problems:
         notes.append(f"pipeline problem: {problem.message}")
-    scenarios = definitions(project, "scenarios", notes)
+    scenarios, stripped = strip_scenarios(definitions(project, "scenarios", notes))
     endpoints = definitions(project, "endpoints", notes)
+    replaced = {}
+    if CONFIG_FILE in files:
+        text, found = strip_config((root / CONFIG_FILE).read_text(encoding="utf-8"), CONFIG_FILE)
+        refused = [s["field"] for s in found if s.get("refused")]
+        if refused:
+            raise InvalidInput(f"{refused[0]} holds a secret that cannot be stripped from a bundle; "
+                               "read it from the environment instead", field=CONFIG_FILE,
+                               code="secret_in_bundle")
+        stripped += found
+        if text is not None:
+            replaced[CONFIG_FILE] = text.encode("utf-8")
+    notes += [f"secret left out: {s['field']}: {s['note']}" for s in stripped]
     return Collection(dict(sorted(files.items())), pipeline.to_dict(), scenarios, endpoints,
-                      git_info(root), notes)
+                      git_info(root), notes, stripped, replaced)
 
 
 def _data_kind(rel: str) -> str:

@@ -7,6 +7,8 @@ blobs, receive a blob, register a manifest, activate, roll back, history, audit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import logging
 import os
 import re
@@ -57,19 +59,22 @@ class BundleService(DeployMixin, ReceiveMixin):
         hasher = self.project.runs.hasher
         files, total, maybe_new = [], 0, 0
         for rel, kind in col.files.items():
-            stat = (self.root / rel).stat()
-            sha = hasher.cached(rel, stat)
+            if rel in col.replaced:  # bundled without its secrets
+                size, sha = len(col.replaced[rel]), hashlib.sha256(col.replaced[rel]).hexdigest()
+            else:
+                stat = (self.root / rel).stat()
+                size, sha = stat.st_size, hasher.cached(rel, stat)
             status = "stored" if sha and self.blobs.has(sha) else "new" if sha else "unknown"
             if status != "stored":
-                maybe_new += stat.st_size
-            total += stat.st_size
-            files.append({"path": rel, "kind": kind, "size": stat.st_size, "status": status})
+                maybe_new += size
+            total += size
+            files.append({"path": rel, "kind": kind, "size": size, "status": status})
         lock = current_lock()
         return {"project": self.project.settings.name, "files": files, "file_count": len(files),
                 "total_size": total, "new_bytes_at_most": maybe_new,
                 "steps": [s["name"] for s in col.pipeline.get("steps", [])],
                 "scenario_count": len(col.scenarios), "endpoint_count": len(col.endpoints),
-                "git": col.git, "notes": col.notes,
+                "git": col.git, "notes": col.notes, "secrets_stripped": col.stripped,
                 "environment": {"python": lock["python"], "platform": lock["platform"],
                                 "package_count": len(lock["packages"])}}
 
@@ -79,7 +84,7 @@ class BundleService(DeployMixin, ReceiveMixin):
         col = collect(self.project)
         files, added = [], []
         try:
-            new_bytes = self._store_files(col.files, files, added)
+            new_bytes = self._store_files(col.files, files, added, col.replaced)
             manifest = {"format": FORMAT, "project": self.project.settings.name,
                         "created_at": isoformat(self.clock.now()),
                         "author": author or current_user(), "message": message.strip(),
@@ -103,13 +108,23 @@ class BundleService(DeployMixin, ReceiveMixin):
         view.update(new_bytes=new_bytes, new_blobs=len(added))
         return view
 
-    def _store_files(self, wanted: dict[str, str], files: list, added: list) -> int:
+    def _store_files(self, wanted: dict[str, str], files: list, added: list,
+                     replaced: dict[str, bytes] | None = None) -> int:
         """Fill `files` (manifest entries, in order) and `added` (new blobs). Unchanged files
         cost one stat (the hash cache); the others are hashed while being copied, in parallel,
-        and made durable together at the end."""
+        and made durable together at the end. `replaced` files are stored with the content
+        given (their text without secrets), not the one on disk."""
         hasher = self.project.runs.hasher
-        entries, todo = {}, []
+        entries, todo, new_bytes = {}, [], 0
+        for rel, data in (replaced or {}).items():
+            sha = hashlib.sha256(data).hexdigest()
+            entries[rel] = {"path": rel, "sha256": sha, "size": len(data), "kind": wanted[rel]}
+            if self.blobs.put_stream(sha, io.BytesIO(data), len(data)):
+                added.append(sha)
+                new_bytes += len(data)
         for rel, kind in wanted.items():
+            if rel in entries:
+                continue
             stat = (self.root / rel).stat()
             sha = hasher.cached(rel, stat)
             entries[rel] = {"path": rel, "sha256": sha, "size": stat.st_size, "kind": kind}
@@ -126,7 +141,6 @@ class BundleService(DeployMixin, ReceiveMixin):
                                    "is no longer being written", field="files", code="file_changed")
             return rel, after, sha, size, new
 
-        new_bytes = 0
         with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
             for rel, after, sha, size, new in pool.map(ingest, todo):
                 hasher.remember(rel, after, sha)

@@ -79,3 +79,47 @@ def test_errors_name_an_environment_variable_never_its_value(project, monkeypatc
         with pytest.raises(InvalidInput) as err:
             svc.create(spec)
         assert value not in str(err.value.message) and err.value.field.endswith("url_env")
+
+
+def test_a_bundle_never_carries_a_secret(tmp_path, opened):  # noqa: F811
+    root = small_project(tmp_path / "proj")
+    s = SECRETS
+    (root / "mlprod.toml").write_text(
+        '[project]\nname = "leaky"\n\n[store]\n'
+        f'url = "postgresql://prod:{s["store password"]}@127.0.0.1:1/prod"\n\n'
+        f"[node]\ndeployment_store_url = 'postgresql://prod:{s['store password']}@db/x'\n")
+    project = opened(root, store_url=f"sqlite:///{tmp_path / 'design.db'}")
+    project.scenarios.create(secret_scenario(root))
+
+    preview = project.bundles.preview()
+    fields = [f["field"] for f in preview["secrets_stripped"]]
+    assert fields == ["scenarios[leaky].reporters[0].url", "scenarios[leaky].reporters[0].headers",
+                      "scenarios[leaky].reporters[1].url", "scenarios[leaky].triggers[1].url",
+                      "mlprod.toml [store] url", "mlprod.toml [node] deployment_store_url"]
+    assert "MLPROD_STORE_URL" in preview["secrets_stripped"][4]["note"]
+    assert any(n.startswith("secret left out: scenarios[leaky].reporters[0].url: set $MLPROD_")
+               for n in preview["notes"])
+
+    bundle = project.bundles.create("no secrets inside")
+    archive = project.bundles.export(bundle["id"], tmp_path / "b.tar")["path"]
+    manifest = project.bundles.manifest(bundle["id"])
+    everything = json.dumps(manifest) + open(archive, "rb").read().decode("latin-1")
+    assert leaked(everything) == []
+    hook = manifest["scenarios"][0]["reporters"][0]
+    assert "url" not in hook and hook["url_env"] == "MLPROD_LEAKY_REPORTER_0_URL"
+    # the bundled mlprod.toml is the project's, secrets masked, still valid TOML
+    config = next(f for f in manifest["files"] if f["path"] == "mlprod.toml")
+    text = project.bundles.blobs.path(config["sha256"]).read_text()
+    assert 'name = "leaky"' in text and "prod:***@127.0.0.1:1/prod" in text
+    # the project's own file is untouched
+    assert s["store password"] in (root / "mlprod.toml").read_text()
+
+
+def test_a_secret_that_cannot_be_stripped_refuses_the_bundle(tmp_path, opened):  # noqa: F811
+    root = small_project(tmp_path / "proj")
+    (root / "mlprod.toml").write_text('[alerts]\napi_token = """multi\\u0041line"""\n')
+    project = opened(root)
+    with pytest.raises(InvalidInput) as err:
+        project.bundles.create("refused")
+    assert err.value.field == "mlprod.toml" and "api_token" in err.value.message
+    assert project.bundles.list()["total"] == 0
