@@ -87,3 +87,43 @@ def mlprod_json(*args: str, cwd: Path, env: dict | None = None):
     done = mlprod(*args, "--json", cwd=cwd, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+class HeaderCatcher:
+    """An HTTP server on loopback that records the Authorization header of every request (a
+    stranger's URL a token must never reach)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self):
+                seen.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = do_PUT = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def catcher():
+    server = HeaderCatcher()
+    yield server
+    server.close()
