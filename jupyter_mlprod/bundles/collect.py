@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 from ..errors import InvalidInput, Unavailable
+from ..paths import is_inside, outside
 from ..settings import CONFIG_FILE
 from .manifest import safe_relative_path
 from .stripping import strip_config, strip_scenarios
@@ -132,6 +133,8 @@ def collect(project) -> Collection:
             notes.append(f"{rel} left out: its name cannot travel in a bundle")
             del files[rel]
             continue
+        if not is_inside(root, rel):  # a symlink out of the project is never packaged
+            raise outside(rel, "files")
         if not (root / rel).is_file():
             notes.append(f"{rel} left out: not a regular file")
             del files[rel]
