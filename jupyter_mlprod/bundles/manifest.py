@@ -96,6 +96,9 @@ def validate_manifest(data: object) -> dict:
             isinstance(k, str) and isinstance(v, str) for k, v in packages.items()):
         raise InvalidInput("the manifest's environment.packages must map names to versions",
                            field="manifest", code="bad_manifest")
+    from .manifest_contents import check_contents  # the project's own rules, on its contents
+
+    check_contents(data)
     return data
 
 

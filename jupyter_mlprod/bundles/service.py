@@ -284,9 +284,10 @@ class BundleService(DeployMixin, ReceiveMixin):
                        actor: str | None = None) -> dict:
         """Import an exported archive. Refused entirely (nothing registered, no blob left
         behind) if anything in it is unsafe, tampered, truncated or not the expected bundle."""
-        from .archive import read_archive
+        from .archive import import_limits, read_archive
 
-        bundle_id, raw, manifest, added = read_archive(Path(path).expanduser(), self.blobs)
+        bundle_id, raw, manifest, added = read_archive(Path(path).expanduser(), self.blobs,
+                                                       import_limits(self.config))
         try:
             if expect_id and not bundle_id.startswith(expect_id.lower()):
                 raise InvalidInput(f"the archive holds bundle {bundle_id[:12]}, not {expect_id}",
