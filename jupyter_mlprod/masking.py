@@ -49,6 +49,41 @@ def mask_url(url, *, every_query_value: bool = False) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
+def mask_webhook_url(url) -> str:
+    """Slack-style webhook URLs carry their secret in the path: scheme and host only. Without a
+    path, the user:password@ and every query value are masked (any may be the secret)."""
+    if not isinstance(url, str):
+        return str(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _mask_text(url)
+    if not parts.path.strip("/"):
+        return mask_url(url, every_query_value=True)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/{MASK}"
+
+
+def mask_scenario(spec):
+    """A scenario definition as shown (e.g. inside a bundle made before secrets were
+    stripped): webhook URLs and headers, SQL URL credentials masked."""
+    if not isinstance(spec, dict):
+        return spec
+    out = dict(spec)
+    for key, url_mask in (("reporters", mask_webhook_url), ("triggers", mask_url)):
+        items = []
+        for item in spec.get(key) or []:
+            if isinstance(item, dict):
+                item = dict(item)
+                if isinstance(item.get("url"), str) and item.get("type") in ("webhook", "sql"):
+                    item["url"] = url_mask(item["url"])
+                if item.get("headers"):
+                    item["headers"] = mask_headers(item["headers"])
+            items.append(item)
+        if key in spec:
+            out[key] = items
+    return out
+
+
 def mask_headers(headers):
     """Every header value masked: any of them may be a credential."""
     if not isinstance(headers, dict):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..clock import as_utc, isoformat
 from ..errors import InvalidInput, NotFound
+from ..masking import mask_scenario
 from ..settings import CONFIG_FILE
 from ..store.bundles import BundleRepository
 from .audit import AuditLog, current_user
@@ -209,7 +210,8 @@ class BundleService(DeployMixin, ReceiveMixin):
         env = manifest["environment"]
         view.update(origin=row["origin"], registered_at=isoformat(row["registered_at"]),
                     files=manifest["files"], pipeline=manifest["pipeline"],
-                    scenarios=manifest["scenarios"], endpoints=manifest["endpoints"],
+                    scenarios=[mask_scenario(s) for s in manifest["scenarios"]],
+                    endpoints=manifest["endpoints"],
                     notes=manifest.get("notes", []),
                     environment={"python": env.get("python"), "platform": env.get("platform"),
                                  "machine": env.get("machine"),

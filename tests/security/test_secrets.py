@@ -123,3 +123,16 @@ def test_a_secret_that_cannot_be_stripped_refuses_the_bundle(tmp_path, opened): 
         project.bundles.create("refused")
     assert err.value.field == "mlprod.toml" and "api_token" in err.value.message
     assert project.bundles.list()["total"] == 0
+
+
+def test_a_bundle_made_before_stripping_is_shown_masked(project, monkeypatch):
+    import jupyter_mlprod.bundles.collect as collect
+
+    project.scenarios.create(secret_scenario(project.root))
+    monkeypatch.setattr(collect, "strip_scenarios", lambda s: (s, []))  # as an older version
+    old = project.bundles.create("carries inline secrets")
+    assert leaked(json.dumps(project.bundles.manifest(old["id"]))) != []
+    shown = mlprod("bundle", "show", old["short_id"], "--json", cwd=project.root)
+    assert shown.returncode == 0, shown.stderr
+    assert leaked(json.dumps(project.bundles.show(old["id"]))) == []
+    assert leaked(shown.stdout) == []

@@ -9,7 +9,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from .. import messages
-from ...masking import mask_headers, mask_url
+from ...masking import mask_headers, mask_webhook_url
 from .base import ReporterType, ReportError, env_name_problem
 from .templates import check_template, render_json
 
@@ -128,9 +128,4 @@ def _host(url) -> str:
 
 
 def _redact(url: str) -> str:
-    """Slack-style URLs carry their secret in the path: show scheme and host only. Without a
-    path, the user:password@ and every query value are masked (any may be the secret)."""
-    parts = urlsplit(url)
-    if not parts.path.strip("/"):
-        return mask_url(url, every_query_value=True)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/***"
+    return mask_webhook_url(url)
