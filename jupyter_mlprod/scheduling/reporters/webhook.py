@@ -80,7 +80,11 @@ class WebhookReporter(ReporterType):
             raise ReportError(f"the environment variable {spec.get('url_env')} is not set")
         problem = url_problem(url)
         if problem:
-            raise ReportError(problem, retry=False)
+            raise ReportError(problem if spec.get("url") else f"the environment variable "
+                              f"{spec.get('url_env')} does not hold an http(s) URL with a host",
+                              retry=False)
+        # a URL from the environment is named by its variable in errors, never shown
+        where = _host(url) if spec.get("url") else f"${spec.get('url_env')}"
         if spec.get("body") is not None:
             body = render_json(spec["body"], messages.values(report))
         elif spec.get("format") == "json":
@@ -98,11 +102,11 @@ class WebhookReporter(ReporterType):
             detail = exc.read(300).decode("utf-8", "replace").strip()
             # 4xx (but 408/429) will not get better by retrying the same body
             retry = exc.code >= 500 or exc.code in (408, 429)
-            raise ReportError(f"{_host(url)} answered HTTP {exc.code}"
+            raise ReportError(f"{where} answered HTTP {exc.code}"
                               + (f": {detail}" if detail else ""), retry=retry) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ReportError(f"cannot reach {_host(url)}: {reason}") from None
+            raise ReportError(f"cannot reach {where}: {reason}") from None
 
 
 def url_problem(url) -> str | None:
