@@ -154,7 +154,8 @@ def _read(path: Path, blobs: BlobStore, added: set[str], limits: tuple[int, floa
                     if member.name != "manifest.json" or member.size > MAX_MANIFEST_BYTES:
                         raise _refuse("the archive has no manifest.json after bundle.json")
                     manifest_raw = _read_exact(tar.extractfile(member), member.size)
-                    _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id)
+                    _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id,
+                                                 foreign=True)
                     _check_expansion(manifest, path.stat().st_size, limits)
                     sizes = {f["sha256"]: f["size"] for f in manifest["files"]}
                     continue

@@ -31,6 +31,7 @@ from .receive import ReceiveMixin
 from .remote import DeployMixin
 from .environment import compare, current_lock, requirements_text
 from .manifest import FORMAT, bundle_id_of, canonical_bytes, parse_manifest, summary
+from .manifest_contents import check_contents
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class BundleService(DeployMixin, ReceiveMixin):
                         "pipeline": col.pipeline, "scenarios": col.scenarios,
                         "endpoints": col.endpoints, "environment": current_lock(),
                         "notes": col.notes}
+            check_contents(manifest)  # what a node would refuse is refused here, first
             raw = canonical_bytes(manifest)
             bundle_id = bundle_id_of(raw)
             self.repo.add_bundle(self.bundle_row(bundle_id, raw, manifest, "created"),

@@ -181,3 +181,14 @@ def test_the_original_manifest_still_imports(design, bundle, importer, tmp_path)
     path = _archive(tmp_path / "same.tar", manifest, _original_blobs(design, manifest))
     assert importer.bundles.import_archive(path)["id"] == bundle_id
 
+
+
+def test_a_bundle_a_node_would_refuse_is_refused_when_created(design):
+    # a scenario saved while its step existed; the step's notebook is gone since
+    design.scenarios.create({"name": "scoring", "triggers": [{"type": "manual"}],
+                             "run": {"steps": ["score"]}})
+    (design.root / "score.ipynb").unlink()
+    with pytest.raises(InvalidInput) as err:
+        design.bundles.create("stale scenario")
+    assert err.value.code == "bad_manifest" and "score" in err.value.message
+    assert design.bundles.list()["total"] == 0 and design.bundles.blobs.all() == []
