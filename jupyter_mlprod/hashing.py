@@ -10,6 +10,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .paths import is_inside, outside
+
 _CHUNK = 1 << 20
 
 
@@ -74,10 +76,15 @@ class FileHasher:
         for match in matches:
             full = self.root / match
             if full.is_dir():
+                if not is_inside(self.root, full):
+                    raise outside(match, pattern)
                 for dirpath, _, names in os.walk(full):
                     files.extend(Path(dirpath, n).relative_to(self.root).as_posix() for n in names)
             elif full.is_file():
                 files.append(Path(match).as_posix())
+        for rel in files:  # symlinked files (or folders) that lead out of the project
+            if not is_inside(self.root, rel):
+                raise outside(rel, pattern)
         return sorted(set(files))
 
     def digest_patterns(self, patterns: list[str] | tuple[str, ...]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from .errors import InvalidInput, NotFound
 from .notebooks import NotebookIndex, parse_step, read_notebook, write_notebook_atomic
 from .notebooks.parameters import infer_parameters
 from .notebooks.steps import relative_notebook_path
+from .paths import resolve_inside
 from .pipelines import Pipeline, RunService
 from .pipelines.executors import create_executor
 from .settings import Settings
@@ -129,6 +130,9 @@ class Project:
         if not isinstance(body, dict):
             raise InvalidInput("the step must be an object with a name", field="step")
         spec = parse_step(body, rel, field_prefix="step")
+        for key in ("inputs", "outputs"):  # a symlink out of the project is no step path
+            for pattern in getattr(spec, key):
+                resolve_inside(self.root, pattern, f"step.{key}")
         with self._tag_lock:
             nb = read_notebook(absolute, rel)
             others = [info for info in self.notebooks.scan() if info.path != rel]

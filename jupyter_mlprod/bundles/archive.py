@@ -22,6 +22,10 @@ from .manifest import MAX_MANIFEST_BYTES, parse_manifest
 from ..words import counted, verb
 
 ARCHIVE_FORMAT = "mlprod-archive/1"
+# what an import may expand to: [node] import_max_bytes / import_max_ratio in mlprod.toml
+IMPORT_MAX_BYTES = 2 << 30
+IMPORT_MAX_RATIO = 100
+_RATIO_FLOOR = 64 << 20  # below this, any ratio is fine (a small file of zeros compresses 1000x)
 _BLOB = re.compile(r"^blobs/([0-9a-f]{64})$")
 
 
@@ -87,22 +91,54 @@ def check_member(member: tarfile.TarInfo) -> None:
         raise _refuse(f"the archive entry {name!r} is not part of a bundle archive", entry=name)
 
 
-def read_archive(path: Path, blobs: BlobStore) -> tuple[str, bytes, dict, set[str]]:
+def import_limits(config: dict) -> tuple[int, float]:
+    """(max expanded bytes, max expansion ratio) from the [node] table of mlprod.toml."""
+    out = []
+    for key, default in (("import_max_bytes", IMPORT_MAX_BYTES),
+                         ("import_max_ratio", IMPORT_MAX_RATIO)):
+        value = config.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise InvalidInput(f"mlprod.toml [node] {key} must be a positive number",
+                               field=f"node.{key}")
+        out.append(value)
+    return int(out[0]), float(out[1])
+
+
+def read_archive(path: Path, blobs: BlobStore, limits: tuple[int, float] | None = None
+                 ) -> tuple[str, bytes, dict, set[str]]:
     """Stream an archive into the blob store. Returns (bundle id, manifest bytes, manifest,
-    blobs newly added). On refusal, the newly added blobs are removed and the error raised."""
+    blobs newly added). On refusal, the newly added blobs are removed and the error raised.
+    `limits` (max expanded bytes, max ratio to the archive's size) refuse a decompression bomb
+    from its manifest, before any blob is written."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"archive {path} does not exist or is not a file", field="archive")
     added: set[str] = set()
     try:
-        return _read(path, blobs, added) + (added,)
+        return _read(path, blobs, added, limits or (IMPORT_MAX_BYTES, IMPORT_MAX_RATIO)) + (added,)
     except BaseException:
         for sha in added:
             blobs.delete(sha)
         raise
 
 
-def _read(path: Path, blobs: BlobStore, added: set[str]) -> tuple[str, bytes, dict]:
+def _check_expansion(manifest: dict, archive_size: int, limits: tuple[int, float]) -> None:
+    max_bytes, max_ratio = limits
+    expanded = sum({f["sha256"]: f["size"] for f in manifest["files"]}.values())
+    if expanded > max_bytes:
+        raise _refuse(f"the archive expands to {expanded:,} bytes, over the import limit of "
+                      f"{max_bytes:,} (mlprod.toml [node] import_max_bytes)",
+                      code="archive_too_large", limit="import_max_bytes", expanded=expanded)
+    ratio = expanded / max(archive_size, 1)
+    if expanded > _RATIO_FLOOR and ratio > max_ratio:
+        raise _refuse(f"the archive expands {ratio:,.0f} times ({archive_size:,} bytes to "
+                      f"{expanded:,}), over the import limit of {max_ratio:g} (mlprod.toml [node] "
+                      "import_max_ratio)", code="archive_too_large", limit="import_max_ratio",
+                      expanded=expanded)
+
+
+def _read(path: Path, blobs: BlobStore, added: set[str], limits: tuple[int, float]
+          ) -> tuple[str, bytes, dict]:
     bundle_id = manifest_raw = manifest = None
     sizes: dict[str, int] = {}
     received: set[str] = set()
@@ -119,7 +155,9 @@ def _read(path: Path, blobs: BlobStore, added: set[str]) -> tuple[str, bytes, di
                     if member.name != "manifest.json" or member.size > MAX_MANIFEST_BYTES:
                         raise _refuse("the archive has no manifest.json after bundle.json")
                     manifest_raw = _read_exact(tar.extractfile(member), member.size)
-                    _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id)
+                    _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id,
+                                                 foreign=True)
+                    _check_expansion(manifest, path.stat().st_size, limits)
                     sizes = {f["sha256"]: f["size"] for f in manifest["files"]}
                     continue
                 sha = _BLOB.match(member.name)

@@ -14,8 +14,10 @@ import tomllib
 from pathlib import Path
 
 from ..errors import InvalidInput, Unavailable
+from ..paths import is_inside, outside
 from ..settings import CONFIG_FILE
 from .manifest import safe_relative_path
+from .stripping import strip_config, strip_scenarios
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ class Collection:
     endpoints: list
     git: dict | None
     notes: list[str]
+    # secrets taken out (field + what to set on the node), and files whose bundled content
+    # is their text without secrets
+    stripped: list = dataclasses.field(default_factory=list)
+    replaced: dict = dataclasses.field(default_factory=dict)
 
 
 def bundle_config(root: Path) -> dict:
@@ -127,15 +133,29 @@ def collect(project) -> Collection:
             notes.append(f"{rel} left out: its name cannot travel in a bundle")
             del files[rel]
             continue
+        if not is_inside(root, rel):  # a symlink out of the project is never packaged
+            raise outside(rel, "files")
         if not (root / rel).is_file():
             notes.append(f"{rel} left out: not a regular file")
             del files[rel]
     for problem in pipeline.problems:
         notes.append(f"pipeline problem: {problem.message}")
-    scenarios = definitions(project, "scenarios", notes)
+    scenarios, stripped = strip_scenarios(definitions(project, "scenarios", notes))
     endpoints = definitions(project, "endpoints", notes)
+    replaced = {}
+    if CONFIG_FILE in files:
+        text, found = strip_config((root / CONFIG_FILE).read_text(encoding="utf-8"), CONFIG_FILE)
+        refused = [s["field"] for s in found if s.get("refused")]
+        if refused:
+            raise InvalidInput(f"{refused[0]} holds a secret that cannot be stripped from a bundle; "
+                               "read it from the environment instead", field=CONFIG_FILE,
+                               code="secret_in_bundle")
+        stripped += found
+        if text is not None:
+            replaced[CONFIG_FILE] = text.encode("utf-8")
+    notes += [f"secret left out: {s['field']}: {s['note']}" for s in stripped]
     return Collection(dict(sorted(files.items())), pipeline.to_dict(), scenarios, endpoints,
-                      git_info(root), notes)
+                      git_info(root), notes, stripped, replaced)
 
 
 def _data_kind(rel: str) -> str:

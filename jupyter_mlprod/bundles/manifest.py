@@ -99,9 +99,11 @@ def validate_manifest(data: object) -> dict:
     return data
 
 
-def parse_manifest(raw: bytes, expected_id: str | None = None) -> tuple[str, dict]:
+def parse_manifest(raw: bytes, expected_id: str | None = None, *, foreign: bool = False
+                   ) -> tuple[str, dict]:
     """Bytes -> (bundle id, manifest). With `expected_id`, a manifest whose hash differs is
-    refused as tampered."""
+    refused as tampered. A `foreign` manifest (an archive, a node upload) also has its steps,
+    scenarios and endpoints checked with the project's own rules."""
     if len(raw) > MAX_MANIFEST_BYTES:
         raise InvalidInput("the manifest is larger than 64 MB", field="manifest",
                            code="bad_manifest")
@@ -121,6 +123,10 @@ def parse_manifest(raw: bytes, expected_id: str | None = None) -> tuple[str, dic
         raise InvalidInput("the manifest is not in canonical form (sorted keys, compact); it was "
                            "altered after it was written", field="manifest",
                            code="tampered_manifest")
+    if foreign:
+        from .manifest_contents import check_contents
+
+        check_contents(data)
     return actual, data
 
 

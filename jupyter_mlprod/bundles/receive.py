@@ -35,7 +35,7 @@ class ReceiveMixin:
                           actor: str | None = None) -> dict:
         """Register a manifest whose blobs are all here, without activating it."""
         bundle_id = check_sha(bundle_id)
-        _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id)
+        _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id, foreign=True)
         lacking = sorted({f["sha256"] for f in manifest["files"] if not self.blobs.has(f["sha256"])})
         if lacking:
             raise InvalidInput(f"{counted(len(lacking), 'blob')} of bundle {bundle_id[:12]} "
@@ -58,11 +58,13 @@ class ReceiveMixin:
         actor = actor or current_user()
         manifest = None
         try:
+            foreign = manifest_raw is not None
             if manifest_raw is None:  # a bundle already registered here, by id or prefix
                 bundle_id, manifest_raw = self.manifest_bytes(bundle_id)
             else:
                 check_sha(bundle_id)
-            bundle_id, manifest = parse_manifest(manifest_raw, expected_id=bundle_id)
+            bundle_id, manifest = parse_manifest(manifest_raw, expected_id=bundle_id,
+                                                 foreign=foreign)
             deployment = self.activator.activate(
                 bundle_id, manifest_raw, manifest, action="deploy", strict=bool(strict),
                 actor=actor, message=message or "", origin="received", details=details)

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..clock import isoformat
-from ..errors import InvalidInput, MlprodError, NotFound
 from ..audit import audited
+from ..errors import Conflict, InvalidInput, MlprodError, NotFound
+from ..settings import CONFIG_FILE, STATE_DIR
 from .audit import current_user
 from .manifest import parse_manifest
 from .targets import LocalTarget, RemoteTarget, push
@@ -31,12 +32,27 @@ class DeployMixin:
         if token_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env or ""):
             raise InvalidInput("token_env must be the NAME of an environment variable holding the "
                                "token (the token itself is never stored)", field="token_env")
+        # the server sends that variable's value to the URL: only a token variable, and only
+        # to the one node it was registered for (not $HOME to anyone, not prod's token to a
+        # second URL)
+        if token_env is not None and "TOKEN" not in token_env.upper():
+            raise InvalidInput(f"token_env {token_env} does not name a token variable: its name "
+                               "must contain TOKEN (e.g. PROD_NODE_TOKEN)", field="token_env",
+                               code="not_a_token_variable")
+        env, url = token_env or TOKEN_ENV, url.rstrip("/")
+        for other in self.repo.list_nodes():
+            if other["name"] != name and (other["token_env"] or TOKEN_ENV) == env and \
+                    other["url"] != url:
+                raise Conflict(f"${env} is the token of node {other['name']!r} "
+                               f"({other['url']}); a token goes only to the node it was "
+                               "registered for: give this node its own token_env",
+                               field="token_env", code="token_of_another_node")
         old = self.repo.get_node(name)
-        self.repo.upsert_node(name, url.rstrip("/"), token_env, self.clock.now(),
+        self.repo.upsert_node(name, url, token_env, self.clock.now(),
                               audit=self.audit_trail.event(
                                   "node.register", "node", name,
                                   before=old and {"url": old["url"], "token_env": old["token_env"]},
-                                  after={"url": url.rstrip("/"), "token_env": token_env}))
+                                  after={"url": url, "token_env": token_env}))
         return self._node_view(self.repo.get_node(name))
 
     def nodes(self) -> list[dict]:
@@ -57,7 +73,14 @@ class DeployMixin:
                 "token_available": bool(os.environ.get(env)),
                 "created_at": isoformat(row["created_at"])}
 
-    def _target(self, target, token: str | None):
+    def _node_at(self, url: str) -> dict | None:
+        url = url.rstrip("/")
+        return next((n for n in self.repo.list_nodes() if n["url"] == url), None)
+
+    def _target(self, target, token: str | None, *, new_folder: bool = False):
+        """A registered node (by name or URL) with its token, a node URL with the token the
+        caller gave, or a production folder: a project already, or (`new_folder`, a deploy) an
+        empty folder. A token from this server's environment goes only to its own node."""
         if isinstance(target, (LocalTarget, RemoteTarget)):
             return target
         if not isinstance(target, (str, Path)) or not str(target).strip():
@@ -74,7 +97,15 @@ class DeployMixin:
                                        field="token", code="unauthorized")
                 return RemoteTarget(node["url"], secret, name=text)
         if re.match(r"^https?://", text):
-            return RemoteTarget(text, token or os.environ.get(TOKEN_ENV, ""))
+            node = self._node_at(text)
+            if token:  # the caller's own token, for the URL the caller named
+                return RemoteTarget(text, token, name=node["name"] if node else None)
+            if node is None:
+                raise InvalidInput(f"{text} is not a registered node: register it with the "
+                                   "environment variable holding its token (nodes register / "
+                                   "POST /nodes), or pass a token", field="target",
+                                   code="unregistered_node")
+            return self._target(node["name"], None)
         folder = Path(text).expanduser()
         if not folder.is_dir():
             raise NotFound(f"target {text!r} is neither a registered node, a node URL, nor an "
@@ -82,6 +113,11 @@ class DeployMixin:
         if folder.resolve() == self.root:
             raise InvalidInput("the target is this project itself; deploy to another folder or a "
                                "node", field="target")
+        if not _is_project(folder) and not (new_folder and not any(folder.iterdir())):
+            raise NotFound(f"folder {text!r} is not a project (no {CONFIG_FILE} or {STATE_DIR}/)"
+                           + ("; deploy into an empty folder or a project" if new_folder else
+                              ": nothing was ever deployed there"), field="target",
+                           code="not_a_project")
         return LocalTarget(folder, self.clock)
 
     # -- deploy / rollback / history ------------------------------------------------------
@@ -94,7 +130,7 @@ class DeployMixin:
         bundle_id, raw = self.manifest_bytes(ref)
         manifest = parse_manifest(raw, expected_id=bundle_id)[1]
         actor = actor or current_user()
-        where = self._target(target, token)
+        where = self._target(target, token, new_folder=True)
         audit = {"object_type": "deployment", "bundle_id": bundle_id, "actor": actor,
                  "node": where.name}
         try:
@@ -154,6 +190,10 @@ class DeployMixin:
             return where.deployments(limit, offset)
         finally:
             where.close()
+
+
+def _is_project(folder: Path) -> bool:
+    return (folder / CONFIG_FILE).is_file() or (folder / STATE_DIR).is_dir()
 
 
 def _check_message(message) -> None:

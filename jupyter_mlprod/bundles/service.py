@@ -7,6 +7,8 @@ blobs, receive a blob, register a manifest, activate, roll back, history, audit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import logging
 import os
 import re
@@ -18,6 +20,7 @@ from pathlib import Path
 from ..audit import audited
 from ..clock import as_utc, isoformat
 from ..errors import InvalidInput, NotFound
+from ..masking import mask_scenario
 from ..settings import CONFIG_FILE
 from ..store.bundles import BundleRepository
 from .audit import current_user
@@ -30,6 +33,7 @@ from .remote import DeployMixin
 from .environment import compare, current_lock, requirements_text
 from .manifest import FORMAT, bundle_id_of, canonical_bytes, parse_manifest, summary
 from ..words import counted, verb
+from .manifest_contents import check_contents
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +63,22 @@ class BundleService(DeployMixin, ReceiveMixin):
         hasher = self.project.runs.hasher
         files, total, maybe_new = [], 0, 0
         for rel, kind in col.files.items():
-            stat = (self.root / rel).stat()
-            sha = hasher.cached(rel, stat)
+            if rel in col.replaced:  # bundled without its secrets
+                size, sha = len(col.replaced[rel]), hashlib.sha256(col.replaced[rel]).hexdigest()
+            else:
+                stat = (self.root / rel).stat()
+                size, sha = stat.st_size, hasher.cached(rel, stat)
             status = "stored" if sha and self.blobs.has(sha) else "new" if sha else "unknown"
             if status != "stored":
-                maybe_new += stat.st_size
-            total += stat.st_size
-            files.append({"path": rel, "kind": kind, "size": stat.st_size, "status": status})
+                maybe_new += size
+            total += size
+            files.append({"path": rel, "kind": kind, "size": size, "status": status})
         lock = current_lock()
         return {"project": self.project.settings.name, "files": files, "file_count": len(files),
                 "total_size": total, "new_bytes_at_most": maybe_new,
                 "steps": [s["name"] for s in col.pipeline.get("steps", [])],
                 "scenario_count": len(col.scenarios), "endpoint_count": len(col.endpoints),
-                "git": col.git, "notes": col.notes,
+                "git": col.git, "notes": col.notes, "secrets_stripped": col.stripped,
                 "environment": {"python": lock["python"], "platform": lock["platform"],
                                 "package_count": len(lock["packages"])}}
 
@@ -82,7 +89,7 @@ class BundleService(DeployMixin, ReceiveMixin):
         col = collect(self.project)
         files, added = [], []
         try:
-            new_bytes = self._store_files(col.files, files, added)
+            new_bytes = self._store_files(col.files, files, added, col.replaced)
             manifest = {"format": FORMAT, "project": self.project.settings.name,
                         "created_at": isoformat(self.clock.now()),
                         "author": author or current_user(), "message": message.strip(),
@@ -90,6 +97,7 @@ class BundleService(DeployMixin, ReceiveMixin):
                         "pipeline": col.pipeline, "scenarios": col.scenarios,
                         "endpoints": col.endpoints, "environment": current_lock(),
                         "notes": col.notes}
+            check_contents(manifest)  # what a node would refuse is refused here, first
             raw = canonical_bytes(manifest)
             bundle_id = bundle_id_of(raw)
             self.repo.add_bundle(self.bundle_row(bundle_id, raw, manifest, "created"),
@@ -106,13 +114,23 @@ class BundleService(DeployMixin, ReceiveMixin):
         view.update(new_bytes=new_bytes, new_blobs=len(added))
         return view
 
-    def _store_files(self, wanted: dict[str, str], files: list, added: list) -> int:
+    def _store_files(self, wanted: dict[str, str], files: list, added: list,
+                     replaced: dict[str, bytes] | None = None) -> int:
         """Fill `files` (manifest entries, in order) and `added` (new blobs). Unchanged files
         cost one stat (the hash cache); the others are hashed while being copied, in parallel,
-        and made durable together at the end."""
+        and made durable together at the end. `replaced` files are stored with the content
+        given (their text without secrets), not the one on disk."""
         hasher = self.project.runs.hasher
-        entries, todo = {}, []
+        entries, todo, new_bytes = {}, [], 0
+        for rel, data in (replaced or {}).items():
+            sha = hashlib.sha256(data).hexdigest()
+            entries[rel] = {"path": rel, "sha256": sha, "size": len(data), "kind": wanted[rel]}
+            if self.blobs.put_stream(sha, io.BytesIO(data), len(data)):
+                added.append(sha)
+                new_bytes += len(data)
         for rel, kind in wanted.items():
+            if rel in entries:
+                continue
             stat = (self.root / rel).stat()
             sha = hasher.cached(rel, stat)
             entries[rel] = {"path": rel, "sha256": sha, "size": stat.st_size, "kind": kind}
@@ -129,7 +147,6 @@ class BundleService(DeployMixin, ReceiveMixin):
                                    "is no longer being written", field="files", code="file_changed")
             return rel, after, sha, size, new
 
-        new_bytes = 0
         with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
             for rel, after, sha, size, new in pool.map(ingest, todo):
                 hasher.remember(rel, after, sha)
@@ -198,7 +215,8 @@ class BundleService(DeployMixin, ReceiveMixin):
         env = manifest["environment"]
         view.update(origin=row["origin"], registered_at=isoformat(row["registered_at"]),
                     files=manifest["files"], pipeline=manifest["pipeline"],
-                    scenarios=manifest["scenarios"], endpoints=manifest["endpoints"],
+                    scenarios=[mask_scenario(s) for s in manifest["scenarios"]],
+                    endpoints=manifest["endpoints"],
                     notes=manifest.get("notes", []),
                     environment={"python": env.get("python"), "platform": env.get("platform"),
                                  "machine": env.get("machine"),
@@ -276,9 +294,10 @@ class BundleService(DeployMixin, ReceiveMixin):
                        actor: str | None = None) -> dict:
         """Import an exported archive. Refused entirely (nothing registered, no blob left
         behind) if anything in it is unsafe, tampered, truncated or not the expected bundle."""
-        from .archive import read_archive
+        from .archive import import_limits, read_archive
 
-        bundle_id, raw, manifest, added = read_archive(Path(path).expanduser(), self.blobs)
+        bundle_id, raw, manifest, added = read_archive(Path(path).expanduser(), self.blobs,
+                                                       import_limits(self.config))
         try:
             if expect_id and not bundle_id.startswith(expect_id.lower()):
                 raise InvalidInput(f"the archive holds bundle {bundle_id[:12]}, not {expect_id}",

@@ -16,6 +16,7 @@ The argument builders here are shared with the `%mlprod` magic."""
 from __future__ import annotations
 
 import os
+import re
 
 from ..errors import InvalidInput
 from .output import text_table
@@ -94,7 +95,9 @@ def args_deployments(p, default: int = 20) -> None:
 def token_from(ns) -> str | None:
     name = getattr(ns, "token_env", None)
     if not name:
-        return None
+        # a node URL typed by the person running this command: their own default token
+        target = str(getattr(ns, "target", None) or "")
+        return (os.environ.get(TOKEN_ENV) or None) if re.match(r"^https?://", target) else None
     value = os.environ.get(name)
     if not value:
         raise InvalidInput(f"${name} is not set (--token-env names the environment variable "

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..paths import is_inside
 from .parameters import ParameterSpec, infer_parameters
 from .reader import read_notebook
 from .steps import StepSpec, parse_step
@@ -38,7 +39,8 @@ class NotebookIndex:
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
             for filename in sorted(filenames):
-                if filename.endswith(".ipynb") and not filename.startswith("."):
+                if filename.endswith(".ipynb") and not filename.startswith(".") and \
+                        is_inside(self.root, Path(dirpath) / filename):  # no symlink out
                     found.append(self.info(Path(dirpath) / filename))
         with self._lock:
             live = {info.path for info in found}

@@ -7,6 +7,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from ..errors import InvalidInput
+from ..paths import resolve_inside
 
 STEP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 _KNOWN_KEYS = {"step", "inputs", "outputs", "after", "timeout", "retries"}
@@ -99,10 +100,7 @@ def parse_step(raw: object, path: str, *, field_prefix: str = "") -> StepSpec:
 def relative_notebook_path(root: Path, value: str) -> tuple[str, Path]:
     """Resolve a notebook path given by a user; refuse anything outside the project."""
     rel = validate_project_path(value, field="path", allow_glob=False)
-    absolute = (root / rel).resolve()
-    if root not in absolute.parents and absolute != root:
-        raise InvalidInput(f"path {value!r} points outside the project", field="path",
-                           code="path_outside_project")
+    absolute = resolve_inside(root, rel, "path")
     if absolute.suffix != ".ipynb":
         raise InvalidInput(f"path {value!r} is not a notebook (.ipynb)", field="path")
     return rel, absolute

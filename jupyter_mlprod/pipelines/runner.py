@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..clock import Clock
-from ..errors import MlprodError
+from ..errors import InvalidInput, MlprodError
+from ..paths import resolve_inside
 from .executors import Executor, StepJob, StepResult
 from .fingerprint import outputs_digest, outputs_present, step_fingerprint
 
@@ -114,17 +115,27 @@ class RunExecution:
         spec = self.pipeline.steps[name]
         notebook = self.pipeline.notebooks[spec.path]
         step_plan = self.plan.steps[name]
-        missing = [p for p in spec.inputs if not self.hasher.expand(p)]
-        if missing:
-            self._set(name, "failed", reason=f"input {missing[0]} does not exist",
-                      error_ename="MissingInput",
-                      error_evalue=f"input {missing[0]} does not exist", finished_at=self.clock.now())
+        try:
+            missing = [p for p in spec.inputs if not self.hasher.expand(p)]
+            if missing:
+                self._set(name, "failed", reason=f"input {missing[0]} does not exist",
+                          error_ename="MissingInput", error_evalue=f"input {missing[0]} does not "
+                          "exist", finished_at=self.clock.now())
+                return
+            resolve_inside(self.hasher.root, spec.path, "path")
+            for field, patterns in (("inputs", spec.inputs), ("outputs", spec.outputs)):
+                for pattern in patterns:  # also where a file not written yet would go
+                    resolve_inside(self.hasher.root, pattern, f"{name}.{field}")
+            fingerprint = step_fingerprint(spec, notebook, step_plan.effective, step_plan.kernel,
+                                           self.hasher)
+            present = outputs_present(spec, self.hasher)
+        except InvalidInput as exc:  # a path resolving outside the project (a symlink)
+            self._set(name, "failed", reason=exc.message, error_ename="PathOutsideProject",
+                      error_evalue=exc.message, finished_at=self.clock.now())
             return
-        fingerprint = step_fingerprint(spec, notebook, step_plan.effective, step_plan.kernel,
-                                       self.hasher)
         last = self.plan.last_successes.get(name)
         if (not self.plan.force and not upstream_ran and last and last["fingerprint"] == fingerprint
-                and outputs_present(spec, self.hasher)
+                and present
                 and last.get("outputs_digest") == outputs_digest(spec, self.hasher)):
             self._set(name, "up_to_date", fingerprint=fingerprint, finished_at=self.clock.now(),
                       reason=f"unchanged since run {last['run_id']}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..clock import isoformat
+from ..masking import restore_headers
 from .finishing import trigger_text
 from .reporters import get_reporter
 from .triggers import get_trigger
@@ -43,6 +44,8 @@ def restore_secrets(spec: dict, stored: dict) -> dict:
                 for field in ("url",):
                     if field in item and item[field] == public.get(field) != before.get(field):
                         item[field] = before[field]
+                if "headers" in item:
+                    item["headers"] = restore_headers(item["headers"], before.get("headers"))
             restored.append(item)
         out[key] = restored
     return out

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..errors import InvalidInput, Unavailable
+from ..masking import mask_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Revisions are named NNNN_<what>.py with revision id == file stem, in one linear chain.
@@ -28,7 +29,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise InvalidInput(f"store url {url!r} is not a valid SQLAlchemy URL: {exc}",
+        raise InvalidInput(f"store url {mask_url(url)!r} is not a valid SQLAlchemy URL",
                            field="store_url") from None
     kwargs: dict = {"future": True}
     if parsed.get_backend_name() == "sqlite":
@@ -41,7 +42,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        raise InvalidInput(f"store url {url!r} cannot be used: {exc}", field="store_url") from None
+        raise InvalidInput(f"store url {mask_url(url)!r} cannot be used: {mask_url(str(exc))}", field="store_url") from None
     @sa.event.listens_for(engine, "handle_error")
     def _unavailable(context):
         # A store that goes away after start-up is "unavailable" (503 / exit 3), not a crash.
@@ -49,7 +50,7 @@ def create_store_engine(url: str) -> Engine:
         if not isinstance(context.original_exception, Exception):
             return
         if context.is_disconnect or isinstance(context.original_exception, _CONNECT_ERRORS):
-            raise Unavailable(f"cannot reach the store at {parsed.render_as_string()}: "
+            raise Unavailable(f"cannot reach the store at {mask_url(parsed.render_as_string())}: "
                               f"{context.original_exception}".strip(), field="store_url")
 
     if parsed.get_backend_name() == "sqlite":
@@ -74,7 +75,7 @@ def migrate(engine: Engine) -> None:
                     _upgrade(conn)
                     conn.commit()
         except OperationalError as exc:
-            raise Unavailable(f"cannot reach the store at {engine.url.render_as_string()}: "
+            raise Unavailable(f"cannot reach the store at {mask_url(engine.url.render_as_string())}: "
                               f"{exc.orig}", field="store_url") from None
 
 

@@ -289,9 +289,10 @@ async def test_refusals_are_clear_and_leave_nothing_behind(api, by_path, project
     assert reply.status == 404 and reply.error["code"] == "unknown_target"
     reply = await api.get("/nodes/{name}/deployments", name="ghost")
     assert reply.status == 404 and reply.error["code"] == "unknown_target"
-    # a folder with nothing deployed cannot be rolled back
+    # a folder that is not a project (nothing ever deployed there) is no target to roll back
     reply = await by_path("POST", "/nodes/{name}/rollback", str(folder), {})
-    assert reply.status == 409 and reply.error["code"] == "nothing_deployed"
+    assert reply.status == 404 and reply.error["code"] == "not_a_project"
+    assert list(folder.iterdir()) == []
     reply = await by_path("POST", "/nodes/{name}/rollback", str(folder), {"strict": "yes"})
     assert reply.status == 400 and reply.error["field"] == "strict"
 
@@ -311,9 +312,10 @@ async def test_refusals_are_clear_and_leave_nothing_behind(api, by_path, project
     assert "refused the token (401)" in reply.error["message"]
     assert _node_state(node) == (0, 0, None)
 
-    # an unreachable node
+    # an unreachable node (with its own token: a token goes to one node URL only)
+    monkeypatch.setenv("MLPROD_TEST_DOWN_TOKEN", "down-token-down-token")
     await api.post("/nodes", json_body={"name": "down", "url": "http://127.0.0.1:9",
-                                        "token_env": TOKEN_ENV})
+                                        "token_env": "MLPROD_TEST_DOWN_TOKEN"})
     reply = await api.post("/bundles/{id}/deploy", id=one["id"], json_body={"target": "down"})
     assert reply.status == 503 and reply.error["code"] == "node_unreachable"
 

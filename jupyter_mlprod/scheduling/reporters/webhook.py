@@ -3,11 +3,13 @@ from the environment (`url_env`), as webhook URLs are secrets."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 from .. import messages
+from ...masking import mask_headers, mask_webhook_url
 from .base import ReporterType, ReportError, env_name_problem
 from .templates import check_template, render_json
 
@@ -41,8 +43,10 @@ class WebhookReporter(ReporterType):
                     problems.warn(f"{field}.url_env", f"the environment variable {url_env} is not "
                                   "set here; the scheduler's environment must define it")
                 elif url_problem(value):
+                    # name the variable only: its value may be anything (a secret, $HOME...)
                     problems.error(f"{field}.url_env", f"the environment variable {url_env} "
-                                   f"holds a bad URL: {url_problem(value)}", code="invalid_url")
+                                   "does not hold an http(s) URL with a host",
+                                   code="invalid_url")
         fmt = raw.get("format", "slack")
         if fmt not in FORMATS:
             problems.error(f"{field}.format", f"format must be slack or json, not {fmt!r}")
@@ -65,7 +69,10 @@ class WebhookReporter(ReporterType):
         return f"webhook {spec.get('url_env') and '$' + spec['url_env'] or _host(spec.get('url'))}"
 
     def public(self, spec):
-        return dict(spec, url=_redact(spec["url"])) if spec.get("url") else dict(spec)
+        out = dict(spec, url=_redact(spec["url"])) if spec.get("url") else dict(spec)
+        if spec.get("headers"):
+            out["headers"] = mask_headers(spec["headers"])
+        return out
 
     def send(self, spec, report, environ, timeout):
         url = spec.get("url") or environ.get(spec.get("url_env") or "")
@@ -73,7 +80,11 @@ class WebhookReporter(ReporterType):
             raise ReportError(f"the environment variable {spec.get('url_env')} is not set")
         problem = url_problem(url)
         if problem:
-            raise ReportError(problem, retry=False)
+            raise ReportError(problem if spec.get("url") else f"the environment variable "
+                              f"{spec.get('url_env')} does not hold an http(s) URL with a host",
+                              retry=False)
+        # a URL from the environment is named by its variable in errors, never shown
+        where = _host(url) if spec.get("url") else f"${spec.get('url_env')}"
         if spec.get("body") is not None:
             body = render_json(spec["body"], messages.values(report))
         elif spec.get("format") == "json":
@@ -91,11 +102,11 @@ class WebhookReporter(ReporterType):
             detail = exc.read(300).decode("utf-8", "replace").strip()
             # 4xx (but 408/429) will not get better by retrying the same body
             retry = exc.code >= 500 or exc.code in (408, 429)
-            raise ReportError(f"{_host(url)} answered HTTP {exc.code}"
+            raise ReportError(f"{where} answered HTTP {exc.code}"
                               + (f": {detail}" if detail else ""), retry=retry) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ReportError(f"cannot reach {_host(url)}: {reason}") from None
+            raise ReportError(f"cannot reach {where}: {reason}") from None
 
 
 def url_problem(url) -> str | None:
@@ -103,9 +114,12 @@ def url_problem(url) -> str | None:
         return "url must be text"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return f"a webhook URL must start with http:// or https:// (got {parts.scheme or url!r})"
+        # never echo the URL: it may be a secret, or an environment variable's value
+        got = f"{parts.scheme}://" if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,20}", parts.scheme
+                                                   ) else "no scheme"
+        return f"a webhook URL must start with http:// or https:// (got {got})"
     if not parts.hostname:
-        return f"{url!r} has no host"
+        return "the webhook URL has no host"
     return None
 
 
@@ -118,8 +132,4 @@ def _host(url) -> str:
 
 
 def _redact(url: str) -> str:
-    """Slack-style URLs carry their secret in the path: show scheme and host only."""
-    parts = urlsplit(url)
-    if not parts.path.strip("/"):
-        return url
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/***"
+    return mask_webhook_url(url)

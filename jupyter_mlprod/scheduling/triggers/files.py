@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import PurePosixPath
 
+from ...errors import InvalidInput
 from .base import PollEnv, TriggerError, TriggerType
 
 _MAX_LISTED = 1000   # per-file digests kept for "what changed" (the fingerprint covers all)
@@ -63,6 +64,8 @@ class FilesTrigger(TriggerType):
         except OSError as exc:   # a file vanished or became unreadable mid-scan
             raise TriggerError(f"cannot read {exc.filename or 'a file'}: {exc.strerror}",
                                "paths") from None
+        except InvalidInput as exc:  # a symlink out of the project
+            raise TriggerError(exc.message, "paths") from None
         value = hashlib.sha256(json.dumps(sorted(digests.items())).encode()).hexdigest()
         state = {"count": len(digests)}
         if len(digests) <= _MAX_LISTED:

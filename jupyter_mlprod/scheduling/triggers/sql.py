@@ -10,6 +10,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+from ...masking import MASK, secret_key
 from .base import PollEnv, TriggerError, TriggerType
 
 MAX_ROWS = 1_000_000
@@ -84,13 +85,15 @@ class SqlTrigger(TriggerType):
         url = spec.get("url") or env.environ.get(spec.get("url_env") or "")
         if not url:
             raise TriggerError(f"the environment variable {spec.get('url_env')} is not set", "url")
-        engine = _engine(url, Path(env.root))
+        # a URL read from the environment is never echoed, only its variable's name
+        shown = mask(spec["url"]) if spec.get("url") else f"${spec.get('url_env')}"
+        engine = _engine(url, Path(env.root), shown)
         try:
             try:
                 conn = engine.connect()
             except (SQLAlchemyError, OSError) as exc:
-                raise TriggerError(f"cannot connect to {mask(url)}: {_reason(exc)}",
-                                   "url") from None
+                reason = _reason(exc) if spec.get("url") else type(exc).__name__
+                raise TriggerError(f"cannot connect to {shown}: {reason}", "url") from None
             with conn:
                 try:
                     if conn.dialect.name == "postgresql":
@@ -127,7 +130,7 @@ class SqlTrigger(TriggerType):
         return {"rows": new_state.get("rows"), "first_row": new_state.get("first_row")}
 
 
-def _engine(url: str, root: Path):
+def _engine(url: str, root: Path, shown: str):
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -136,7 +139,7 @@ def _engine(url: str, root: Path):
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise TriggerError(f"{mask(url)!r} is not a SQLAlchemy URL", "url") from None
+        raise TriggerError(f"{shown} is not a SQLAlchemy URL", "url") from None
     try:
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
@@ -144,7 +147,8 @@ def _engine(url: str, root: Path):
                 raise TriggerError("an in-memory SQLite database cannot be watched", "url")
             path = Path(database) if Path(database).is_absolute() else root / database
             if not path.is_file():
-                raise TriggerError(f"cannot connect to {mask(url)}: the database file {path} does "
+                where = "" if shown.startswith("$") else f" {path}"
+                raise TriggerError(f"cannot connect to {shown}: the database file{where} does "
                                    "not exist", "url")
             return sa.create_engine("sqlite://", poolclass=NullPool, creator=lambda: (
                 sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=CONNECT_TIMEOUT,
@@ -155,12 +159,13 @@ def _engine(url: str, root: Path):
     except TriggerError:
         raise
     except (ImportError, ArgumentError) as exc:
-        raise TriggerError(f"cannot use {mask(url)}: {exc} (is its database driver "
+        raise TriggerError(f"cannot use {shown}: {exc} (is its database driver "
                            "installed?)", "url") from None
 
 
 def mask(url) -> str:
-    """The URL with its password hidden, for messages and views."""
+    """The URL with its password (user:password@ and credential query values such as
+    ?password=) hidden, for messages and views."""
     if not isinstance(url, str):
         return str(url)
     from sqlalchemy.engine import make_url
@@ -169,8 +174,12 @@ def mask(url) -> str:
         parsed = make_url(url)
     except Exception:
         return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
-    return parsed.render_as_string(hide_password=True) if parsed.password else url
-
+    if parsed.query:
+        parsed = parsed.set(query={k: MASK if secret_key(k) else v
+                                   for k, v in parsed.query.items()})
+    elif not parsed.password:
+        return url
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", MASK)
 
 def _reason(exc) -> str:
     orig = getattr(exc, "orig", None) or exc
