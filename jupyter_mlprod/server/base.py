@@ -14,6 +14,8 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ..errors import InvalidInput, MlprodError, NotFound
+from ..jsonbody import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, check_json_type, check_size, parse_json
+from .body_schema import check_body
 from .errors import new_error_id, response_for
 
 API = "mlprod/api/v1"
@@ -39,15 +41,21 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
 
     # -- request parsing ------------------------------------------------------------------
     def json_body(self, *, allow_empty: bool = False) -> Any:
+        """The body, parsed by the one JSON parser (size, depth, finite numbers) and checked
+        against the operation's `requestBody` schema in openapi.yaml."""
         raw = self.request.body or b""
+        limits = self.settings.get("mlprod_body_limits") or {}
+        check_size(len(raw), limits.get("max_bytes", DEFAULT_MAX_BYTES))
         if not raw.strip():
             if allow_empty:
                 return None
             raise InvalidInput("the request body must be JSON", field="body")
-        try:
-            return json.loads(raw, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"the request body is not valid JSON: {exc}", field="body") from None
+        check_json_type(self.request.headers.get("Content-Type"))
+        body = parse_json(raw, max_depth=limits.get("max_depth", DEFAULT_MAX_DEPTH))
+        route = _route_of(type(self))
+        if route is not None and "mlprod_openapi" in self.settings:
+            check_body(self.settings["mlprod_openapi"], route, self.request.method, body)
+        return body
 
     def object_body(self, allowed: tuple[str, ...]) -> dict:
         """An optional JSON object body whose keys must all be in `allowed`."""
@@ -108,8 +116,14 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps(body))
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN/Infinity; JSON does not
+def _route_of(handler: type) -> str | None:
+    """The contract's route of a handler class (from the route table)."""
+    from .handlers import ROUTES
+
+    for route, _, cls in ROUTES:
+        if cls is handler:
+            return route
+    return None
 
 
 class OpenAPIHandler(MlprodHandler):
