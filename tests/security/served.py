@@ -19,7 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
+# the code under test; MLPROD_CODE_ROOT points the servers at another checkout (e.g. to
+# measure the unmodified code with the same tests)
+REPO = Path(os.environ.get("MLPROD_CODE_ROOT") or Path(__file__).resolve().parents[2])
 API = "mlprod/api/v1"
 
 
