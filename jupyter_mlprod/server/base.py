@@ -4,6 +4,7 @@ result. No business rule lives here; every error goes through the one table in `
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from typing import Any, Callable, TypeVar
@@ -15,7 +16,7 @@ from tornado import web
 
 from ..errors import InvalidInput, MlprodError, NotFound
 from ..jsonbody import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, check_json_type, check_size, parse_json
-from .body_schema import check_body
+from .body_schema import body_required, check_body, check_query
 from .errors import new_error_id, response_for
 
 API = "mlprod/api/v1"
@@ -28,6 +29,17 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = "mlprod"
     _error_id: str | None = None
+
+    async def prepare(self):
+        """Once the caller is known, the declared query parameters are checked against the
+        contract (bounds, enums, formats) before any handler reads them."""
+        await super().prepare()
+        route = _route_of(type(self))
+        if self._finished or not self.current_user or route is None \
+                or "mlprod_openapi" not in self.settings:
+            return
+        check_query(self.settings["mlprod_openapi"], route, self.request.method,
+                    self.request.query_arguments)
 
     # -- calling the project --------------------------------------------------------------
     async def in_pool(self, fn: Callable[..., T], *args: Any) -> T:
@@ -46,15 +58,17 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
         raw = self.request.body or b""
         limits = self.settings.get("mlprod_body_limits") or {}
         check_size(len(raw), limits.get("max_bytes", DEFAULT_MAX_BYTES))
+        route = _route_of(type(self))
+        loader = self.settings.get("mlprod_openapi")
         if not raw.strip():
-            if allow_empty:
+            if allow_empty and not (route and loader
+                                    and body_required(loader, route, self.request.method)):
                 return None
             raise InvalidInput("the request body must be JSON", field="body")
         check_json_type(self.request.headers.get("Content-Type"))
         body = parse_json(raw, max_depth=limits.get("max_depth", DEFAULT_MAX_DEPTH))
-        route = _route_of(type(self))
-        if route is not None and "mlprod_openapi" in self.settings:
-            check_body(self.settings["mlprod_openapi"], route, self.request.method, body)
+        if route is not None and loader is not None:
+            check_body(loader, route, self.request.method, body)
         return body
 
     def object_body(self, allowed: tuple[str, ...]) -> dict:
@@ -116,6 +130,7 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps(body))
 
 
+@functools.cache
 def _route_of(handler: type) -> str | None:
     """The contract's route of a handler class (from the route table)."""
     from .handlers import ROUTES

@@ -56,3 +56,65 @@ def check_body(loader: Callable[[], dict], route: str, method: str, body: Any) -
 
 def _short(message: str) -> str:
     return message if len(message) <= 300 else message[:300] + "..."
+
+
+def body_required(loader: Callable[[], dict], route: str, method: str) -> bool:
+    _, doc = _registry_and_doc(loader)
+    operation = (doc.get("paths", {}).get(route) or {}).get(method.lower()) or {}
+    return bool((operation.get("requestBody") or {}).get("required"))
+
+
+@functools.cache
+def _query_validators(loader: Callable[[], dict], route: str, method: str) -> dict:
+    """name -> (JSON type, validator) of the operation's declared query parameters."""
+    import jsonschema
+
+    registry, doc = _registry_and_doc(loader)
+    path_item = doc.get("paths", {}).get(route) or {}
+    found = {}
+    located = [(p, ["paths", route, "parameters", str(i)])
+               for i, p in enumerate(path_item.get("parameters", []))]
+    located += [(p, ["paths", route, method.lower(), "parameters", str(i)])
+                for i, p in enumerate((path_item.get(method.lower()) or {}).get("parameters", []))]
+    for param, where in located:
+        if "$ref" in param:
+            where = [t.replace("~1", "/").replace("~0", "~") for t in param["$ref"][2:].split("/")]
+            param = _at(doc, where)
+        if param.get("in") != "query" or "schema" not in param:
+            continue
+        schema = param["schema"]
+        while "$ref" in schema:
+            schema = _at(doc, schema["$ref"][2:].split("/"))
+        pointer = "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in where + ["schema"])
+        found[param["name"]] = (schema.get("type"), jsonschema.Draft202012Validator(
+            {"$ref": f"{_URI}#{quote(pointer)}"}, registry=registry,
+            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER))
+    return found
+
+
+def check_query(loader: Callable[[], dict], route: str, method: str,
+                arguments: dict[str, list[bytes]]) -> None:
+    """InvalidInput naming the first declared query parameter whose value breaks its schema
+    (bounds, enums, formats); undeclared ones (e.g. Jupyter's `token`) are left alone."""
+    for name, (kind, validator) in _query_validators(loader, route, method).items():
+        for raw in arguments.get(name, []):
+            text = raw.decode("utf-8", "replace")
+            value = _coerce(text, kind)
+            errors = list(validator.iter_errors(value))
+            if errors:
+                raise InvalidInput(f"query parameter {name}={_short(text)!r}: "
+                                   f"{_short(errors[0].message)}", field=name)
+
+
+def _coerce(text: str, kind) -> Any:
+    if kind == "integer" and text.lstrip("+-").isdigit() and len(text) < 30:
+        return int(text)
+    if kind == "boolean" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _at(doc: dict, tokens: list[str]) -> Any:
+    for token in tokens:
+        doc = doc[token]
+    return doc

@@ -120,8 +120,18 @@ class ServedLab:
         except ValueError:
             return status, raw.decode("utf-8", "replace")
 
+    def _stop_serving(self) -> None:
+        """Stop the serving servers a test (or the fuzz) started: their own processes."""
+        try:
+            status, body = self.request("GET", "servers", timeout=10)
+            for server in body.get("servers", []) if status == 200 else []:
+                self.request("DELETE", f"servers/{server['server_id']}", timeout=20)
+        except (OSError, ValueError, AttributeError):
+            pass
+
     def __exit__(self, *exc) -> None:
         if self.process is not None and self.process.poll() is None:
+            self._stop_serving()
             os.killpg(self.process.pid, 15)
             try:
                 self.process.wait(20)

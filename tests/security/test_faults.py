@@ -87,13 +87,19 @@ def test_a_file_name_too_long_is_a_400_naming_path(lab):
         assert reply[0] == 400 and _error(reply)["field"] == "path", (method, reply)
 
 
-def test_a_null_body_does_not_create_a_key(lab):
+@pytest.fixture(scope="module")
+def keyed(lab):
+    """An endpoint of the lab's project (created, not served)."""
     from serving_helpers import write_echo
 
     write_echo(lab.project, "keyed", "k")
     status, body = lab.request("POST", "endpoints", '{"name": "keyed", "notebook": "keyed.ipynb"}',
                                {"Content-Type": "application/json"})
     assert status == 201, body
+    return "keyed"
+
+
+def test_a_null_body_does_not_create_a_key(lab, keyed):
     reply = lab.request("POST", "endpoints/keyed/keys", "null",
                         {"Content-Type": "application/json"})
     assert reply[0] == 400 and _error(reply)["field"] == "body", reply
@@ -105,6 +111,19 @@ def test_a_null_body_does_not_create_a_key(lab):
     status, body = lab.request("POST", "endpoints/keyed/keys", '{"label": "ci"}',
                                {"Content-Type": "application/json"})
     assert status == 201 and body["key"], body
+
+
+def test_query_parameters_and_required_bodies_follow_the_contract(lab, keyed):
+    for path, field in (("endpoints/keyed/predictions?limit=501", "limit"),
+                        ("endpoints/keyed/predictions?offset=-1", "offset"),
+                        ("endpoints/keyed/traffic?limit=0", "limit"),
+                        ("scenarios/timeline?since=", "since"),
+                        ("scenarios/timeline?until=yesterday", "until")):
+        reply = lab.request("GET", path)
+        assert reply[0] == 400 and _error(reply)["field"] == field, (path, reply)
+    assert lab.request("GET", "endpoints/keyed/predictions?limit=500")[0] == 200
+    reply = lab.request("PUT", "endpoints/keyed")  # the contract requires a body here
+    assert reply[0] == 400 and _error(reply)["field"] == "body", reply
 
 
 def test_a_missing_node_token_names_the_setting(lab):
