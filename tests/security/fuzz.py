@@ -66,7 +66,10 @@ def summarise(report: Path, ndjson: Path, returncode: int) -> dict:
     details: list[str] = []
     requests = 0
     for line in ndjson.read_text().splitlines() if ndjson.exists() else []:
-        event = json.loads(line)
+        try:
+            event = json.loads(line)
+        except ValueError:  # a last line cut short (the run was stopped while writing)
+            continue
         finished = event.get("ScenarioFinished")
         if not finished:
             continue
