@@ -66,7 +66,8 @@ def check_depth(raw: str, max_depth: int, field: str = "body") -> None:
 
 
 def parse_json(raw: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH,
-               max_bytes: int | None = None, field: str = "body") -> Any:
+               max_bytes: int | None = None, field: str = "body",
+               syntax_code: str = "invalid_json") -> Any:
     """The parsed body, or InvalidInput naming `field` (or the path of a bad number)."""
     if max_bytes is not None:
         check_size(len(raw), max_bytes, field)
@@ -74,13 +75,13 @@ def parse_json(raw: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH,
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray, memoryview)) else raw
     except UnicodeDecodeError:
         raise InvalidInput("the request body is not UTF-8 text", field=field,
-                           code="invalid_json") from None
+                           code=syntax_code) from None
     check_depth(text, max_depth, field)
     try:
         data = json.loads(text, parse_constant=_refuse_constant, parse_int=_int)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"the request body is not valid JSON: {exc}", field=field,
-                           code="invalid_json") from None
+                           code=syntax_code) from None
     bad = _out_of_range(data, "")
     if bad is not None:
         path, what = bad

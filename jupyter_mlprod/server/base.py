@@ -66,7 +66,8 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
                 return None
             raise InvalidInput("the request body must be JSON", field="body")
         check_json_type(self.request.headers.get("Content-Type"))
-        body = parse_json(raw, max_depth=limits.get("max_depth", DEFAULT_MAX_DEPTH))
+        body = parse_json(raw, max_depth=limits.get("max_depth", DEFAULT_MAX_DEPTH),
+                          syntax_code="invalid")
         if route is not None and loader is not None:
             check_body(loader, route, self.request.method, body)
         return body

@@ -38,20 +38,28 @@ def body_validator(loader: Callable[[], dict], route: str, method: str):
 
 
 def check_body(loader: Callable[[], dict], route: str, method: str, body: Any) -> None:
-    """InvalidInput naming the first field at fault, if `body` breaks the operation's schema."""
+    """InvalidInput naming the field, if `body` breaks the operation's schema at its top level:
+    not the declared type (`null` for an object) or a required field missing. Unknown fields
+    and what lies deeper are left to the handlers' and the domain's own validation, whose
+    messages name the field in its terms (step.colour, reporters[1].url) with its codes."""
     validator = body_validator(loader, route, method)
     if validator is None:
         return
-    errors = list(validator.iter_errors(body))
-    if not errors:
-        return
-    import jsonschema
+    for error in validator.iter_errors(body):
+        if list(error.absolute_path):
+            continue
+        if error.validator == "type":
+            raise InvalidInput(f"the request body must be {_kind(error.validator_value)}, not "
+                               f"{_short(repr(body))}", field="body")
+        if error.validator == "required":
+            missing = [n for n in error.validator_value if n not in body]
+            name = missing[0] if missing else "body"
+            raise InvalidInput(f"the field {name!r} is required", field=name)
 
-    error = jsonschema.exceptions.best_match(errors)
-    path = ".".join(str(p) for p in error.absolute_path)
-    where = f"{path}: " if path else "the request body: "
-    raise InvalidInput(f"{where}{_short(error.message)}", field=path or "body",
-                       code="invalid_body")
+
+def _kind(value) -> str:
+    names = value if isinstance(value, list) else [value]
+    return " or ".join(f"an {n}" if n[0] in "aeiou" else f"a {n}" for n in names)
 
 
 def _short(message: str) -> str:

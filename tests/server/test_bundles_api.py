@@ -103,7 +103,8 @@ def by_path(http_server_client, jp_auth_header, jp_base_url, contract):
     async def request(method: str, route: str, value: str, body: dict | None = None) -> Reply:
         path = route.replace("{name}", quote(value, safe=""))
         response = await http_server_client.fetch(
-            f"{jp_base_url}{PREFIX}{path}", method=method, headers=dict(jp_auth_header),
+            f"{jp_base_url}{PREFIX}{path}", method=method,
+            headers={**jp_auth_header, "Content-Type": "application/json"},
             body=None if body is None else json.dumps(body), raise_error=False,
             request_timeout=60)
         decoded = contract.check(method, route, response.code,
