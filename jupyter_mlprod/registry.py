@@ -26,7 +26,7 @@ class Registry(Generic[T]):
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return isinstance(name, str) and name in self._entries  # JSON may send {} or []
 
     def factory(self, name: str) -> Callable[..., T]:
         factory = self._entries[name]  # KeyError: callers check `name in registry` first

@@ -93,8 +93,9 @@ class DeployMixin:
                 env = node["token_env"] or TOKEN_ENV
                 secret = token or os.environ.get(env)
                 if not secret:
+                    # a setting missing here, not a refusal by the node: the caller's 4xx
                     raise InvalidInput(f"no token for node {text!r}: set ${env} or pass a token",
-                                       field="token", code="unauthorized")
+                                       field="token_env", code="missing_token")
                 return RemoteTarget(node["url"], secret, name=text)
         if re.match(r"^https?://", text):
             node = self._node_at(text)

@@ -30,6 +30,9 @@ class Node:
         self.project = Project(root, store_url=store_url, name=name)
         self.service = self.project.bundles
         self.tokens = tokens
+        from .config import load_body_limits
+
+        self.body_limits = load_body_limits(self.project.root)
         self.version = __version__
         self.pool = ThreadPoolExecutor(8, thread_name_prefix="mlprod-node")
         self.runtime = ActiveRuntime(self.service, start_services=start_services)

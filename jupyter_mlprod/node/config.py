@@ -8,10 +8,12 @@ import tomllib
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..jsonbody import DEFAULT_MAX_DEPTH
 
 TOKEN_ENV = "MLPROD_NODE_TOKEN"
 TOKEN_FILE_ENV = "MLPROD_NODE_TOKEN_FILE"
 MIN_LENGTH = 16
+NODE_MAX_BODY = 64 << 20  # a deploy carries the bundle's manifest inline
 
 
 def load_tokens(root: Path, token: str | None = None, token_file: str | Path | None = None,
@@ -52,16 +54,34 @@ def load_tokens(root: Path, token: str | None = None, token_file: str | Path | N
     return tokens
 
 
-def _configured_file(root: Path) -> str | None:
+def _node_table(root: Path) -> dict:
     path = root / "mlprod.toml"
     if not path.exists():
-        return None
+        return {}
     try:
         node = tomllib.loads(path.read_text(encoding="utf-8")).get("node", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"mlprod.toml is not valid TOML: {exc}", field="mlprod.toml") from None
-    value = node.get("token_file") if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def _configured_file(root: Path) -> str | None:
+    value = _node_table(root).get("token_file")
     return value if isinstance(value, str) and value else None
+
+
+def load_body_limits(root: Path) -> dict[str, int]:
+    """Caps on the node's JSON request bodies (blobs are streamed and capped apart):
+    `[node] max_body_bytes` (413 beyond it) and `max_json_depth` (400) in mlprod.toml."""
+    node = _node_table(Path(root))
+    limits = {"max_bytes": NODE_MAX_BODY, "max_depth": DEFAULT_MAX_DEPTH}
+    for key, setting in (("max_bytes", "max_body_bytes"), ("max_depth", "max_json_depth")):
+        value = node.get(setting, limits[key])
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput(f"[node] {setting} in mlprod.toml must be a positive whole "
+                               f"number, got {value!r}", field=f"node.{setting}")
+        limits[key] = value
+    return limits
 
 
 def check_token(tokens: dict[str, str], header: str | None) -> str | None:

@@ -15,14 +15,19 @@ from tornado import web
 from ..audit import call_as
 from ..bundles.environment import current_lock
 from ..errors import Conflict, InvalidInput, MlprodError, NotFound, Unavailable
+from ..jsonbody import TOO_LARGE, UNSUPPORTED_TYPE, check_json_type, check_size, parse_json
 from .config import check_token
 
 log = logging.getLogger(__name__)
 STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Unavailable: 503}
+CODE_STATUS = {TOO_LARGE: 413, UNSUPPORTED_TYPE: 415}
 MAX_BLOB = 1 << 40
+_MAX_ID = 2 ** 63 - 1
 
 
 def status_for(exc: MlprodError) -> int:
+    if exc.code in CODE_STATUS:
+        return CODE_STATUS[exc.code]
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]
@@ -67,10 +72,14 @@ class NodeHandler(web.RequestHandler):
         self.finish(json.dumps({"error": body}))
 
     def body(self) -> dict:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise InvalidInput("the request body is not valid JSON", field="body") from None
+        """The JSON object body, through the one parser: size and depth capped (the node's
+        `[node] max_body_bytes` / `max_json_depth`), finite numbers, JSON content type only."""
+        raw = self.request.body or b""
+        limits = self.node.body_limits
+        check_size(len(raw), limits["max_bytes"])
+        if raw.strip():
+            check_json_type(self.request.headers.get("Content-Type"))
+        data = parse_json(raw, max_depth=limits["max_depth"]) if raw.strip() else {}
         if not isinstance(data, dict):
             raise InvalidInput("the request body must be a JSON object", field="body")
         return data
@@ -103,9 +112,12 @@ class NodeHandler(web.RequestHandler):
         if value is None:
             return default
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise InvalidInput(f"{name} must be a whole number", field=name) from None
+        if abs(number) > _MAX_ID:  # the store's integers are 64-bit
+            raise InvalidInput(f"{name} is out of range", field=name)
+        return number
 
 
 class HealthHandler(NodeHandler):
@@ -238,7 +250,7 @@ class DeploymentsHandler(NodeHandler):
 class VerifyHandler(NodeHandler):
     async def get(self, deployment_id: str | None = None):
         self.reply(await self.call(self.node.service.verify_deployment,
-                                   int(deployment_id) if deployment_id else None))
+                                   _id(deployment_id, "deployment") if deployment_id else None))
 
 
 class RollbackHandler(NodeHandler):
@@ -282,7 +294,15 @@ class RunsHandler(NodeHandler):
 class RunHandler(NodeHandler):
     async def get(self, run_id: str):
         project = self.node.runtime.require_project()
-        self.reply(await self.call(project.get_run, int(run_id)))
+        self.reply(await self.call(project.get_run, _id(run_id, "run")))
+
+
+def _id(text: str, what: str) -> int:
+    """A numeric id from the path; one beyond any stored id is simply not there."""
+    value = int(text)
+    if value > _MAX_ID:
+        raise NotFound(f"no {what} {text}", field="id")
+    return value
 
 
 def _manifest_args(data: dict, *, required: bool) -> tuple[str, bytes | None]:

@@ -17,6 +17,9 @@ def read_notebook(path: Path, display: str | None = None) -> dict:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"notebook {display} does not exist", field="path") from None
+    except OSError as exc:  # a folder, a name too long, no permission: the caller's path
+        raise InvalidInput(f"notebook {display} cannot be read: {exc.strerror or exc}",
+                           field="path") from None
     try:
         nb = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

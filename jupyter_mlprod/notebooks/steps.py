@@ -38,6 +38,9 @@ class StepSpec:
                 "timeout": self.timeout, "retries": self.retries}
 
 
+MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 4000  # the file system's own limits (NAME_MAX, PATH_MAX)
+
+
 def validate_project_path(value: str, *, field: str, allow_glob: bool = True) -> str:
     """Normalise a project-relative path; refuse absolute paths and escapes with `..`."""
     if not isinstance(value, str) or not value.strip():
@@ -47,6 +50,11 @@ def validate_project_path(value: str, *, field: str, allow_glob: bool = True) ->
         raise InvalidInput(f"{field}: {value!r} is absolute; use a path relative to the project",
                            field=field, code="path_outside_project")
     parts = PurePosixPath(text).parts
+    if "\0" in text or len(text.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES or any(
+            len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
+        raise InvalidInput(f"{field}: not a usable file name (a name is at most {MAX_NAME_BYTES} "
+                           f"bytes, a path {MAX_PATH_BYTES}, and neither holds a NUL)", field=field,
+                           code="invalid_path")
     if ".." in parts:
         raise InvalidInput(f"{field}: {value!r} points outside the project", field=field,
                            code="path_outside_project")

@@ -58,10 +58,11 @@ class RunService:
               on_update: Callable[[int], None] | None = None,
               scenario_id: int | None = None) -> dict:
         """Validate everything, record the run, then execute it (in this thread when `wait`)."""
-        if steps is not None and (not isinstance(steps, list) or
+        if steps is not None and (not isinstance(steps, list) or not steps or
                                   not all(isinstance(s, str) for s in steps)):
-            raise InvalidInput("steps must be a list of step names", field="steps")
-        if from_step is not None and not isinstance(from_step, str):
+            raise InvalidInput("steps must be a non-empty list of step names (leave it out to "
+                               "run the whole pipeline)", field="steps")
+        if from_step is not None and (not isinstance(from_step, str) or not from_step):
             raise InvalidInput("from must be a step name", field="from")
         if not isinstance(force, bool):
             raise InvalidInput("force must be true or false", field="force")

@@ -180,7 +180,7 @@ def normalize_run(raw, ctx: Context) -> dict:
                            "out to run the whole pipeline)")
             return out
         for i, step in enumerate(steps):
-            if step not in pipeline.steps:
+            if not isinstance(step, str) or step not in pipeline.steps:
                 problems.error(f"run.steps[{i}]", f"unknown step {step!r} (steps: {known})",
                                code="unknown_step")
     if start is not None:
@@ -224,7 +224,7 @@ def _check_run_finished_graph(out: dict, ctx: Context) -> None:
     """A run_finished trigger may not point at its own scenario, directly or round a loop."""
     me = out.get("name")
     for i, trig in enumerate(out["triggers"]):
-        if not trig or trig.get("type") != "run_finished":
+        if not trig or trig.get("type") != "run_finished" or not isinstance(trig["scenario"], str):
             continue
         target = trig["scenario"]
         seen, todo = set(), [target]

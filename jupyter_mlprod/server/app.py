@@ -182,6 +182,17 @@ class MlprodApp(ExtensionApp):
              "stop_timeout, then MLPROD_SCHEDULER_STOP_TIMEOUT, then 30.",
     ).tag(config=True)
 
+    max_body_bytes = Integer(
+        10 << 20,
+        help="Largest JSON request body the REST API reads, in bytes; a bigger one answers "
+             "413. 0: no limit (Jupyter's own ServerApp.max_body_size still applies).",
+    ).tag(config=True)
+    max_json_depth = Integer(
+        64,
+        help="Deepest nesting of arrays and objects a JSON request body may have; a deeper "
+             "one answers 400 naming the body.",
+    ).tag(config=True)
+
     def _overrides(self) -> dict[str, Any]:
         return {"store_url": self.store_url or None, "executor": self.executor or None,
                 "parallelism": self.parallelism, "default_timeout": self.default_timeout,
@@ -205,7 +216,9 @@ class MlprodApp(ExtensionApp):
         self.holder = ProjectHolder(self.open_project, self.pool, self.log, self.retry_interval,
                                     str(self.resolved_root()), on_open=self.start_scheduler)
         self.settings.update({"mlprod_project": self.holder, "mlprod_pool": self.pool,
-                              "mlprod_openapi": functools.cache(_load_openapi)})
+                              "mlprod_openapi": functools.cache(_load_openapi),
+                              "mlprod_body_limits": {"max_bytes": self.max_body_bytes,
+                                                     "max_depth": self.max_json_depth}})
 
     def initialize_handlers(self) -> None:
         from .handlers import routes

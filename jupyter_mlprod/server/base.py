@@ -4,6 +4,7 @@ result. No business rule lives here; every error goes through the one table in `
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from typing import Any, Callable, TypeVar
@@ -15,6 +16,8 @@ from tornado import web
 
 from ..audit import call_as
 from ..errors import InvalidInput, MlprodError, NotFound
+from ..jsonbody import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, check_json_type, check_size, parse_json
+from .body_schema import body_required, check_body, check_query
 from .errors import new_error_id, response_for
 
 API = "mlprod/api/v1"
@@ -31,6 +34,17 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
     # POSTs that change nothing (validate, test a request) set this False: their refusals are
     # not attempts at a change.
     audit_refusals = True
+
+    async def prepare(self):
+        """Once the caller is known, the declared query parameters are checked against the
+        contract (bounds, enums, formats) before any handler reads them."""
+        await super().prepare()
+        route = _route_of(type(self))
+        if self._finished or not self.current_user or route is None \
+                or "mlprod_openapi" not in self.settings:
+            return
+        check_query(self.settings["mlprod_openapi"], route, self.request.method,
+                    self.request.query_arguments)
 
     # -- calling the project --------------------------------------------------------------
     async def in_pool(self, fn: Callable[..., T], *args: Any) -> T:
@@ -51,15 +65,24 @@ class MlprodHandler(ExtensionHandlerMixin, APIHandler):
 
     # -- request parsing ------------------------------------------------------------------
     def json_body(self, *, allow_empty: bool = False) -> Any:
+        """The body, parsed by the one JSON parser (size, depth, finite numbers) and checked
+        against the operation's `requestBody` schema in openapi.yaml."""
         raw = self.request.body or b""
+        limits = self.settings.get("mlprod_body_limits") or {}
+        check_size(len(raw), limits.get("max_bytes", DEFAULT_MAX_BYTES))
+        route = _route_of(type(self))
+        loader = self.settings.get("mlprod_openapi")
         if not raw.strip():
-            if allow_empty:
+            if allow_empty and not (route and loader
+                                    and body_required(loader, route, self.request.method)):
                 return None
             raise InvalidInput("the request body must be JSON", field="body")
-        try:
-            return json.loads(raw, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"the request body is not valid JSON: {exc}", field="body") from None
+        check_json_type(self.request.headers.get("Content-Type"))
+        body = parse_json(raw, max_depth=limits.get("max_depth", DEFAULT_MAX_DEPTH),
+                          syntax_code="invalid")
+        if route is not None and loader is not None:
+            check_body(loader, route, self.request.method, body)
+        return body
 
     def object_body(self, allowed: tuple[str, ...]) -> dict:
         """An optional JSON object body whose keys must all be in `allowed`."""
@@ -146,8 +169,15 @@ def _record_refusal(handler: MlprodHandler, exc: MlprodError) -> None:
     asyncio.ensure_future(record())
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN/Infinity; JSON does not
+@functools.cache
+def _route_of(handler: type) -> str | None:
+    """The contract's route of a handler class (from the route table)."""
+    from .handlers import ROUTES
+
+    for route, _, cls in ROUTES:
+        if cls is handler:
+            return route
+    return None
 
 
 class OpenAPIHandler(MlprodHandler):

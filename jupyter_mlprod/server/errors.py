@@ -27,11 +27,14 @@ STATUS: dict[type[MlprodError], int] = {
 # fine, so not 401/403 (which a client would take for its own login) but 502, the upstream's.
 CODE_STATUS: dict[str, int] = {
     "unauthorized": 502,
+    "body_too_large": 413,  # over MlprodApp.max_body_bytes
+    "unsupported_media_type": 415,  # a body that is not application/json
 }
 
 # Codes for errors raised by the HTTP layer itself rather than by the domain.
 _HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 503: "unavailable"}
+               405: "method_not_allowed", 409: "conflict", 413: "body_too_large",
+               415: "unsupported_media_type", 503: "unavailable"}
 
 
 def status_for(exc: MlprodError) -> int:

@@ -69,8 +69,9 @@ class EndpointHandler(_Handler):
     @authorized
     async def put(self, name: str):
         body = await self.body(UPDATE_FIELDS)
+        description = _string(body, "description")  # stored as text: refuse {} here, not in SQL
         self.reply(await self.call(lambda p: p.endpoints.update(
-            name, description=body.get("description"), options=body.get("options"))))
+            name, description=description, options=body.get("options"))))
 
     @web.authenticated
     @authorized

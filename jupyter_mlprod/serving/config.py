@@ -44,7 +44,7 @@ def name_from_notebook(path: str) -> str:
 def merge_options(current: dict | None, changes: dict | None) -> dict:
     """Defaults < current < changes (nested dicts merge), validated."""
     merged = copy.deepcopy(DEFAULT_OPTIONS)
-    for source in (current or {}, changes or {}):
+    for source in (current or {}, {} if changes is None else changes):  # False is no object
         if not isinstance(source, dict):
             raise InvalidInput("options must be an object", field="options")
         for key, value in source.items():

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from tornado import httputil
 
 from ..errors import InvalidInput
+from ..jsonbody import is_json_type, parse_json
 from . import calls
 from .batching import Batcher
 from .config import MAX_BODY_LIMIT
@@ -35,7 +36,7 @@ from .keys import hash_key, is_loopback, key_from_headers
 log = logging.getLogger("jupyter_mlprod.serving")
 JSON = "application/json"
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-            405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error",
+            405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error",
             503: "Service Unavailable", 504: "Gateway Timeout"}
 DEFAULT_MAX_BODY = 1 << 20
 DISCARD_LIMIT = 1 << 30  # beyond this an oversized body is refused without reading it
@@ -80,6 +81,13 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
                                    "", {"Allow": "POST"})
             version = rt.router.pick(ex.headers)
             if version.spec.mode == "mlprod":
+                content_type = ex.headers.get("Content-Type")
+                if not is_json_type(content_type) and not (
+                        rest == "invocations" and _media(content_type) == "text/csv"):
+                    self.metrics.error(name, version.version, "invalid")
+                    takes = "application/json" + (" or text/csv" if rest == "invocations" else "")
+                    return self._error(ex, 415, "unsupported_media_type",
+                                       f"send {takes}, not {content_type}", name, version.version)
                 return self._predict(ex, rt, version) if rest == "predict" \
                     else self._invocations(ex, rt, version)
         elif rest == "openapi.json" and ex.method == "GET":
@@ -104,11 +112,10 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
 
     # -- scoring --------------------------------------------------------------------------
     def _predict(self, ex, rt, version) -> None:
-        try:
-            request = json.loads(ex.body)
-        except ValueError as exc:
-            return self._finish(ex, rt, version, calls.invalid(InvalidInput(
-                f"request body is not valid JSON: {exc}", code="invalid_json")))
+        try:  # the one parser: nesting capped, finite numbers only (400 naming the field)
+            request = parse_json(ex.body)
+        except InvalidInput as exc:
+            return self._finish(ex, rt, version, calls.invalid(exc))
         if not version.batching:
             return self._finish(ex, rt, version, calls.predict(version, request, rt.options["debug"]))
         if isinstance(request, list):
@@ -323,6 +330,10 @@ def _info(rt) -> dict:
                              "batching": v.batching} for n, v in rt.versions.items()},
             "input_schema": primary.schema,
             "sample": None if primary.sample is MISSING else primary.sample}
+
+
+def _media(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def _kg_body(ex):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from ..errors import InvalidInput
+from ..jsonbody import parse_json
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
@@ -20,10 +20,7 @@ FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 def parse_invocations(body: bytes, content_type: str, columns: list[str] | None) -> list:
     if content_type.split(";", 1)[0].strip().lower() == "text/csv":
         return _from_csv(body)
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise InvalidInput(f"request body is not valid JSON: {exc}", code="invalid_json") from None
+    payload = parse_json(body)  # nesting capped, finite numbers only
     if not isinstance(payload, dict):
         raise InvalidInput(f"an invocations body must be an object with one of "
                            f"{', '.join(FORMATS)}", code="invalid_request")

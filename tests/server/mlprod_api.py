@@ -106,8 +106,11 @@ class Api:
             raw = json.dumps(json_body)
         if raw is None and method in ("POST", "PUT", "PATCH"):
             raw = b""
+        headers = dict(headers or {})
+        if raw:  # tornado's client would label a POST body a form
+            headers.setdefault("Content-Type", "application/json")
         response = await self._fetch(PREFIX + path, method=method, body=raw, params=params or {},
-                                     headers=dict(headers or {}), raise_error=False,
+                                     headers=headers, raise_error=False,
                                      request_timeout=60)
         body = self.contract.check(method, route, response.code,
                                    response.headers.get("Content-Type"), response.body or b"")

@@ -103,7 +103,8 @@ def by_path(http_server_client, jp_auth_header, jp_base_url, contract):
     async def request(method: str, route: str, value: str, body: dict | None = None) -> Reply:
         path = route.replace("{name}", quote(value, safe=""))
         response = await http_server_client.fetch(
-            f"{jp_base_url}{PREFIX}{path}", method=method, headers=dict(jp_auth_header),
+            f"{jp_base_url}{PREFIX}{path}", method=method,
+            headers={**jp_auth_header, "Content-Type": "application/json"},
             body=None if body is None else json.dumps(body), raise_error=False,
             request_timeout=60)
         decoded = contract.check(method, route, response.code,
@@ -302,12 +303,12 @@ async def test_refusals_are_clear_and_leave_nothing_behind(api, by_path, project
                                         "token_env": "MLPROD_TEST_WRONG_TOKEN"})
     await api.post("/nodes", json_body={"name": "tokenless", "url": node.url,
                                         "token_env": "MLPROD_TEST_UNSET_TOKEN"})
-    for name in ("wrong", "tokenless"):
+    for name, status, code in (("wrong", 502, "unauthorized"), ("tokenless", 400, "missing_token")):
         for reply in (await api.post("/bundles/{id}/deploy", id=one["id"],
                                      json_body={"target": name}),
                       await api.post("/nodes/{name}/rollback", name=name, json_body={}),
                       await api.get("/nodes/{name}/deployments", name=name)):
-            assert reply.status == 502 and reply.error["code"] == "unauthorized", reply.body
+            assert reply.status == status and reply.error["code"] == code, reply.body
     reply = await api.post("/bundles/{id}/deploy", id=one["id"], json_body={"target": "wrong"})
     assert "refused the token (401)" in reply.error["message"]
     assert _node_state(node) == (0, 0, None)

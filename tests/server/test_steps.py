@@ -114,7 +114,7 @@ BAD_TAGS = [
     ("explore.ipynb", {"step": "explore", "outputs": ["data/applications.csv"]}, 400, "pipeline",
      "duplicate_output", ["data/applications.csv"]),
     ("explore.ipynb", {"step": "train"}, 400, "step.name", "duplicate_step", ["train"]),
-    ("explore.ipynb", ["explore"], 400, "step", "invalid", ["object"]),
+    ("explore.ipynb", ["explore"], 400, "body", "invalid", ["object"]),
     ("explore.ipynb", "{not json", 400, "body", "invalid", ["JSON"]),
     ("explore.ipynb", "", 400, "body", "invalid", ["JSON"]),
     ("../x.ipynb", {"step": "x"}, 400, "path", "path_outside_project", ["outside"]),

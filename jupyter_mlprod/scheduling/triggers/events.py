@@ -21,7 +21,7 @@ class RunFinishedTrigger(TriggerType):
             known = ", ".join(sorted(ctx.names)) or "none yet"
             problems.error(f"{field}.scenario", f"unknown scenario {name!r} (scenarios: {known})",
                            code="unknown_scenario")
-        if on not in ON:
+        if not isinstance(on, str) or on not in ON:
             problems.error(f"{field}.on", f"on must be one of {', '.join(ON)}, not {on!r}")
         return {"type": "run_finished", "scenario": name, "on": on}
 

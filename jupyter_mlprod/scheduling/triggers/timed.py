@@ -13,6 +13,7 @@ UTC = dt.timezone.utc
 ALIASES = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
            "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
            "@hourly": "0 * * * *"}
+MAX_EVERY = 3650 * 86400  # ten years: longer spans overflow the calendar's arithmetic
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)", re.I)
 
@@ -108,10 +109,14 @@ def cron_problem(expr: str) -> str | None:
         if message:
             return f"{message} (in {expr!r})"
     try:
-        croniter(expr)
+        it = croniter(expr)
     except (ValueError, KeyError) as exc:
         detail = str(exc).replace(f"[{expr}] ", "")
         return f"invalid cron expression {expr!r}: {detail}"
+    try:  # valid fields can still name no real date (31 February): croniter then gives up
+        it.get_next(dt.datetime)
+    except ValueError:
+        return f"the cron expression {expr!r} never fires (no date matches it)"
     return None
 
 
@@ -155,9 +160,12 @@ class IntervalTrigger(TriggerType):
     def normalize(self, raw, field, ctx):
         problems = ctx.problems
         every = parse_duration(raw.get("every"))
-        if every is None or every < 1:
-            problems.error(f"{field}.every", "every must be a duration of at least 1 second: a "
-                           "number of seconds or text such as \"90s\", \"15m\", \"1h30m\", \"2d\"")
+        if every is None or not 1 <= every <= MAX_EVERY:  # NaN fails both comparisons
+            problems.error(f"{field}.every", "every must be a duration from 1 second to 3650 "
+                           "days: a number of seconds or text such as \"90s\", \"15m\", "
+                           "\"1h30m\", \"2d\"")
+            if every is not None and not math.isfinite(every):
+                every = None  # JSON has no infinity to echo it back with
         start = raw.get("start_at")
         if start is not None:
             parsed = parse_time(start)
@@ -191,7 +199,10 @@ def parse_duration(value) -> int | float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value) if float(value).is_integer() else float(value)
+        try:
+            return int(value) if float(value).is_integer() else float(value)
+        except OverflowError:  # an integer beyond any float: no duration
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().lower()
