@@ -4,7 +4,6 @@ runs the same handlers a frontend's click message runs."""
 from __future__ import annotations
 
 import json
-import time
 
 import ipywidgets as widgets
 import pytest
@@ -14,37 +13,15 @@ from jupyter_mlprod.magics.widgets_endpoint import EndpointTester
 from jupyter_mlprod.magics.widgets_params import ParamsForm
 from jupyter_mlprod.magics.widgets_run import start_run_widget
 from jupyter_mlprod.project import Project
-from serving_helpers import write_scoring_notebook
-
-PARAMETERS = ('n = 3  # how many lines\nratio = 0.5\nloud = False\nword = "hi"\n'
-              'cols = ["a"]  # columns to keep')
-
-
-def _project(root, make_step) -> Project:
-    root.mkdir()
-    (root / "mlprod.toml").write_text('[project]\nname = "widgets"\n')
-    make_step(root, "first", "open('a.txt', 'w').write((word + '\\n') * n)",
-              parameters=PARAMETERS, outputs=["a.txt"])
-    make_step(root, "second", ["text = open('a.txt').read()",
-                               "open('b.txt', 'w').write(text.upper())"],
-              inputs=["a.txt"], outputs=["b.txt"])
-    return Project(root)
+from magic_notebook import write_small_project
+from serving_helpers import wait_for, write_scoring_notebook
 
 
 @pytest.fixture
 def project(tmp_path, make_step):
-    project = _project(tmp_path / "proj", make_step)
+    project = Project(write_small_project(tmp_path / "proj", make_step))
     yield project
     project.close()
-
-
-def wait_until(condition, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("the condition never held")
 
 
 def test_run_widget_follows_every_step_to_its_end(project):
@@ -57,6 +34,9 @@ def test_run_widget_follows_every_step_to_its_end(project):
     for row in widget.rows.values():
         assert row.progress.value == row.progress.max and row.progress.bar_style == "success"
         assert "succeeded" in row.detail.value
+    # one tick per cell papermill executed: first has its parameters cell, the injected one and
+    # its code; second two code cells
+    assert {s: row.progress.max for s, row in widget.rows.items()} == {"first": 3, "second": 2}
     assert widget.cancel_button.disabled
     assert "mlprod-error" not in widget.message.value
     assert (project.root / "b.txt").read_text() == "HI\nHI\n"
@@ -70,7 +50,8 @@ def test_cancel_button_cancels_a_long_step(tmp_path, make_step):
     project = Project(root)
     try:
         widget = start_run_widget(project, {}, "magic")
-        wait_until(lambda: widget.data["steps"][0]["status"] == "running")
+        wait_for(lambda: widget.data["steps"][0]["status"] == "running", timeout=120,
+                 message="the slow step to start")
         assert not widget.cancel_button.disabled
         assert "running" in widget.rows["slow"].detail.value
         widget.cancel_button.click()
@@ -130,9 +111,6 @@ def test_params_form_of_a_notebook_that_is_not_a_step(project):
 
 
 def test_endpoint_tester_sends_to_the_served_endpoint(project):
-    write_scoring_notebook(project.root / "double.ipynb", setup=["factor = 2"],
-                           sample='request = {"x": 21}',
-                           score="response = {'y': request['x'] * factor}")
     service = project.endpoints
     service.create("double", notebook="double.ipynb")
     handle = service.serve(["double"], port=0, workers=1)
