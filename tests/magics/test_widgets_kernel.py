@@ -1,11 +1,12 @@
-"""When `%mlprod` shows widgets, in real kernels: never headless (papermill, a pipeline step),
-where it records the text output it always did; yes for a client that asks for stdin as
-JupyterLab does, whose button clicks (comm messages) reach the widgets."""
+"""When `%mlprod` shows widgets, in real kernels: never headless (papermill, a notebook running
+as a pipeline step), where it records the text output it always did; yes for a client that
+asks for stdin as JupyterLab does, whose button clicks (comm messages) reach the widgets."""
 from __future__ import annotations
 
 import json
 import re
 
+import nbformat
 from magic_notebook import execute, execute_cells, kernel_in, write_small_project
 
 from jupyter_mlprod.project import Project
@@ -29,13 +30,15 @@ def _without_ids(outputs) -> str:
          for o in outputs], sort_keys=True))
 
 
-def test_papermill_records_the_text_fallback(tmp_path, make_step):
+def test_papermill_and_a_step_record_the_text_fallback(tmp_path, make_step):
     root = write_small_project(tmp_path / "proj", make_step)
+    make_step(root, "report", ["%load_ext jupyter_mlprod", "%mlprod params first.ipynb",
+                               "%mlprod --text params first.ipynb"])
     cells = ["%load_ext jupyter_mlprod",
              "%mlprod params first.ipynb",
              "%mlprod --text params first.ipynb",
              "%mlprod params free.ipynb",
-             "%mlprod run --steps first -p n=2",
+             "%mlprod run --steps first,report -p n=2",
              "%mlprod endpoint create double --notebook double.ipynb",
              "%mlprod endpoint test double",
              "%mlprod endpoint test double --text",
@@ -55,35 +58,22 @@ def test_papermill_records_the_text_fallback(tmp_path, make_step):
     assert _without_ids(by_source["%mlprod params first.ipynb"]) == \
         _without_ids(by_source["%mlprod --text params first.ipynb"])
     assert _text(by_source["%mlprod params free.ipynb"]).startswith("mlprod: error: ")
-    run = by_source["%mlprod run --steps first -p n=2"]
+    run = by_source["%mlprod run --steps first,report -p n=2"]
     assert [o.output_type for o in run] == ["display_data", "execute_result"]
     assert "run 1 succeeded" in run[0].data["text/plain"]
     assert run[1].data["text/plain"].startswith("run 1 succeeded")
+    # the step `report` used the magics too, executing as a step: text, as with --text
+    step = nbformat.read(str(root / ".mlprod" / "runs" / "1" / "report.ipynb"), as_version=4)
+    shown, texted = (c.outputs for c in step.cells if "params first" in c.source)
+    assert all(WIDGET_VIEW not in d for d in _data(shown))
+    assert _text(shown).startswith("parameters of first.ipynb")
+    assert _without_ids(shown) == _without_ids(texted)
     tested = _text(by_source["%mlprod endpoint test double"])
     assert json.loads(tested.split("\n200 in")[0]) == {"y": 42}
     assert "via in-process" in tested
     assert _without_ids(by_source["%mlprod endpoint test double"]) == \
         _without_ids(by_source["%mlprod endpoint test double --text"])
     assert _text(by_source["%mlprod params nope"]).startswith("mlprod: error: unknown step 'nope'")
-
-
-def test_a_step_using_the_magics_runs_headless(tmp_path, make_step):
-    root = write_small_project(tmp_path / "proj", make_step)
-    make_step(root, "report", ["%load_ext jupyter_mlprod", "%mlprod params first.ipynb",
-                               "%mlprod --text params first.ipynb"])
-    project = Project(root)
-    try:
-        run = project.start_run(steps=["report"], wait=True)
-        assert run["status"] == "succeeded", run
-        import nbformat
-
-        out = nbformat.read(str(project.step_output_path(run["id"], "report")), as_version=4)
-    finally:
-        project.close()
-    shown, texted = (c.outputs for c in out.cells if "params first" in c.source)
-    assert all(WIDGET_VIEW not in d for d in _data(shown))
-    assert _text(shown).startswith("parameters of first.ipynb")
-    assert _without_ids(shown) == _without_ids(texted)
 
 
 def test_a_frontend_gets_widgets_and_its_clicks_cancel(tmp_path, make_step):
