@@ -57,7 +57,8 @@ def build_parser() -> shared.Parser:
     sub.add_parser("status", parents=[common],
                    help="the project, its steps with their latest status, and problems")
     run = sub.add_parser("run", parents=[common], help="run the pipeline (or part of it) here, "
-                         "showing progress; interrupting the kernel cancels it")
+                         "showing progress: a live widget with Cancel in a notebook frontend, "
+                         "else a table (interrupting the kernel cancels the run)")
     shared.add_selection_options(run)
     runs = sub.add_parser("runs", parents=[common], help="recent runs, newest first")
     shared.add_limit_option(runs, default=10)

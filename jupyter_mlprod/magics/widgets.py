@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import output as show
+
 WIDGETS_ENV = "MLPROD_WIDGETS"
 _NO = ("0", "false", "no", "off", "text")
 _YES = ("1", "true", "yes", "on")
@@ -58,8 +60,6 @@ def use_widgets(ns: argparse.Namespace | None = None) -> bool:
 
 def message_html(text: str, *, error: bool = False) -> str:
     """A one-line message for a widget's HTML area, styled as the magic's text output."""
-    from . import output
-
     if not text:
         return ""
-    return (output.error(text) if error else output.note(text)).html
+    return (show.error(text) if error else show.note(text)).html
