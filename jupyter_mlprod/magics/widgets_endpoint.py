@@ -38,6 +38,9 @@ class EndpointTester(widgets.VBox):
         super().__init__([widgets.HTML(f"<b>test endpoint {escape(name)}</b>"), self.request,
                           widgets.HBox([self.send_button, self.path]), self.message,
                           self.response])
+        self.add_class("mlprod-endpoint-test")
+        self.send_button.add_class("mlprod-endpoint-send")
+        self.response.add_class("mlprod-endpoint-response")
 
     def send(self, _button=None) -> dict | None:
         self.send_button.disabled = True

@@ -44,14 +44,15 @@ class ParamsForm(widgets.VBox):
         self.specs = {p["name"]: p for p in info["parameters"]}
         self.inputs = {name: parameter_input(spec) for name, spec in self.specs.items()}
         self.downstream = widgets.Checkbox(value=False, description="and the steps downstream",
-                                           indent=False)
+                                           indent=False, layout=widgets.Layout(width="auto"))
         self.force = widgets.Checkbox(value=False, description="force (rerun if up to date)",
-                                      indent=False)
+                                      indent=False, layout=widgets.Layout(width="auto"))
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary",
                                          disabled=self.step is None,
                                          tooltip=f"run step {self.step} with these values"
                                          if self.step else "not a pipeline step")
         self.run_button.on_click(self.run)
+        self.run_button.add_class("mlprod-params-run")
         self.message = widgets.HTML(
             "" if self.step else message_html(f"{self.path} is not a pipeline step: tag it to "
                                               "run it"))
@@ -63,6 +64,9 @@ class ParamsForm(widgets.VBox):
         super().__init__([widgets.HTML(f"<b>{escape(title)}</b>"), *self.inputs.values(),
                           widgets.HBox([self.run_button, self.downstream, self.force]),
                           self.message, self.run_area])
+        self.add_class("mlprod-params")
+        for name, field in self.inputs.items():
+            field.add_class(f"mlprod-param-{name}")
 
     def values(self) -> dict:
         """{"step.name": value} for the inputs changed from the defaults. JSON inputs stay text:

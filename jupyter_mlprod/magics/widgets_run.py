@@ -34,6 +34,7 @@ class StepRow(widgets.HBox):
                                             layout=widgets.Layout(width="160px"))
         self.detail = widgets.HTML()
         super().__init__([self.name, self.progress, self.detail])
+        self.add_class("mlprod-run-step")
 
     def show(self, step: dict, now: dt.datetime) -> None:
         status = step["status"]
@@ -68,10 +69,13 @@ class RunWidget(widgets.VBox):
                                             button_style="danger",
                                             tooltip="cancel this run: stops its kernels")
         self.cancel_button.on_click(self.cancel)
+        self.cancel_button.add_class("mlprod-run-cancel")
         self.message = widgets.HTML()
         self.rows = {step["step"]: StepRow(step["step"]) for step in run["steps"]}
         super().__init__([widgets.HBox([self.header, self.cancel_button]),
                           *self.rows.values(), self.message])
+        self.add_class("mlprod-run")  # classes name the parts for styling and browser tests
+        self.header.add_class("mlprod-run-header")
         self.show(run)
 
     @property
