@@ -2,6 +2,9 @@
 
     %mlprod status                      project, steps with their latest status, problems
     %mlprod run [--steps a,b | --from s] [-p name=value]... [--force]
+                                        a live widget (progress, Cancel) in a notebook frontend,
+                                        a table updated in place elsewhere (see widgets.py)
+    %mlprod params NOTEBOOK|STEP        a typed form of the notebook's parameters, with Run
     %mlprod runs [--limit N]            recent runs
     %mlprod show RUN                    one run and its step runs
     %mlprod dag                         the pipeline as SVG, coloured by latest status
@@ -16,6 +19,7 @@ Options are parsed by the CLI's own builders (`jupyter_mlprod.cli.args`). The pr
 `--project DIR`, else $MLPROD_PROJECT, else the nearest folder holding mlprod.toml from the
 kernel's working folder up; without one it refuses, as `mlprod` does. User errors print one
 red line, never a traceback.
+`--text` (or MLPROD_WIDGETS=0) shows text where widgets could be shown.
 `%mlprod run` is refused inside a notebook that is itself executing as a step (the executor sets
 MLPROD_STEP_RUN=<run id>:<step> in the kernel's environment), since it would recurse.
 """
@@ -35,6 +39,7 @@ from ..cli.follow import follow_run
 from ..cli.output import output_paths
 from ..errors import InvalidInput, MlprodError
 from . import output as show
+from .widgets import add_text_option, use_widgets
 
 STEP_RUN_ENV = "MLPROD_STEP_RUN"
 TRIGGER = "magic"
@@ -44,15 +49,18 @@ def build_parser() -> shared.Parser:
     sub_parser = functools.partial(shared.Parser, exits=False)
     common = argparse.ArgumentParser(add_help=False)
     shared.add_project_options(common, suppress=True)
+    add_text_option(common, suppress=True)
     parser = shared.Parser(prog="%mlprod", exits=False,
                            description="Pipelines of the jupyter_mlprod project from a notebook.")
     shared.add_project_options(parser)
+    add_text_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=sub_parser)
     sub.required = True
     sub.add_parser("status", parents=[common],
                    help="the project, its steps with their latest status, and problems")
     run = sub.add_parser("run", parents=[common], help="run the pipeline (or part of it) here, "
-                         "showing progress; interrupting the kernel cancels it")
+                         "showing progress: a live widget with Cancel in a notebook frontend, "
+                         "else a table (interrupting the kernel cancels the run)")
     shared.add_selection_options(run)
     runs = sub.add_parser("runs", parents=[common], help="recent runs, newest first")
     shared.add_limit_option(runs, default=10)
@@ -67,7 +75,7 @@ def build_parser() -> shared.Parser:
 # A capability's magics live in commands_<capability>.py with `add_parsers(sub, common)` and
 # `COMMANDS = {"name": function(magics, ns)}`; add the module's name here.
 _COMMAND_MODULES: tuple[str, ...] = ("commands_bundles", "commands_scenarios",
-                                     "commands_endpoints")
+                                     "commands_endpoints", "commands_params")
 
 
 def _command_modules():
@@ -165,6 +173,10 @@ class MlprodMagics(Magics):
                                "recurse", field="run", code="recursive_run")
         request = shared.run_request(ns)
         project = self._project(ns)
+        if use_widgets(ns):
+            from .widgets_run import start_run_widget
+
+            return start_run_widget(project, request, TRIGGER)
         live = _LiveTable()
         run, interrupted = follow_run(
             project,

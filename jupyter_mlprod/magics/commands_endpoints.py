@@ -6,6 +6,7 @@
     %mlprod endpoints                   endpoints with traffic, keys and servers
     %mlprod endpoint list|show|create|delete|versions|traffic|promote|rollback|keys|score|
                      servers|stop ...   (as `mlprod endpoint ...`)
+    %mlprod endpoint test NAME          a request editor with Send (widgets_endpoint.py)
 
 and the cell magic:
 
@@ -55,6 +56,9 @@ def add_parsers(sub, common) -> None:
     cli.args_name(actions.add_parser("rollback", parents=[common], help="previous traffic"))
     cli.args_keys(actions.add_parser("keys", parents=[common], help="API keys"))
     cli.args_score(actions.add_parser("score", parents=[common], help="score a request here"))
+    cli.args_name(actions.add_parser("test", parents=[common],
+                                     help="a request editor with Send (where widgets are shown); "
+                                          "else send the sample request"))
     actions.add_parser("servers", parents=[common], help="servers that are up")
     cli.args_stop(actions.add_parser("stop", parents=[common], help="stop a server"))
 
@@ -147,6 +151,8 @@ def cmd_endpoint(magics, ns):
         ns.target = _local(ns.target)
         return score_view(service.score(ns.target, cli.read_request(ns, service),
                                         version=ns.version))
+    if action == "test":
+        return endpoint_test(magics, ns)
     if action == "servers":
         servers = service.servers()
         return _table(SERVER_HEADERS, server_rows(servers), servers, "no servers are up")
@@ -154,6 +160,31 @@ def cmd_endpoint(magics, ns):
         service.stop_server(ns.server_id)
         return _lines([f"stopped server {ns.server_id}"], {"stopped": ns.server_id})
     raise InvalidInput(f"unknown action {action!r}", field="action")
+
+
+def endpoint_test(magics, ns):
+    """A request editor (widgets_endpoint.py); headless, the sample request sent once, as the
+    editor's Send would."""
+    from .widgets import use_widgets
+
+    project = magics._project(ns)
+    if use_widgets(ns):
+        from .widgets_endpoint import EndpointTester
+
+        return EndpointTester(project, ns.name)
+    service = project.endpoints
+    sample = service.sample(ns.name)
+    if sample is None:
+        raise InvalidInput(f"{ns.name} has no sample request: send one with "
+                           f"%%mlprod score {ns.name}", field="request")
+    return score_view(service.test_request(ns.name, sample))
+
+
+def parse_request(text: str, what: str):
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{what} is not a JSON request: {exc}", field="request") from None
 
 
 def _local(target: str) -> str:
@@ -188,10 +219,7 @@ def cell_score(magics, words: list[str], cell: str):
     target = _local(target)
     service = magics._project(ns).endpoints
     if cell.strip():
-        try:
-            request = json.loads(cell)
-        except ValueError as exc:
-            raise InvalidInput(f"the cell is not a JSON request: {exc}", field="request") from None
+        request = parse_request(cell, "the cell")
     else:
         request = service.sample(target, version=ns.version)
         if request is None:
