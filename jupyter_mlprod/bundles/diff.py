@@ -7,6 +7,8 @@ import difflib
 import json
 from typing import Callable
 
+from .diff_values import json_file_changes, parameter_changes
+
 _MAX_DIFF_LINES = 200
 
 
@@ -19,13 +21,14 @@ def diff_manifests(a: dict, b: dict, read_blob: Callable[[str], bytes]) -> dict:
                 "size_after": fb[p]["size"], "sha256_before": fa[p]["sha256"],
                 "sha256_after": fb[p]["sha256"]}
                for p in sorted(set(fa) & set(fb)) if fa[p]["sha256"] != fb[p]["sha256"]]
-    notebooks = []
+    notebooks, loaded = [], []
     for entry in added + removed + changed:
         if entry["path"].endswith(".ipynb"):
             before = fa.get(entry["path"]) if entry["path"] in fa else None
             after = fb.get(entry["path"]) if entry["path"] in fb else None
-            notebooks.append(notebook_diff(entry["path"],
-                                           _load(read_blob, before), _load(read_blob, after)))
+            pair = _load(read_blob, before), _load(read_blob, after)
+            notebooks.append(notebook_diff(entry["path"], *pair))
+            loaded.append((entry["path"], *pair))
     data = []
     for change, items in (("added", added), ("removed", removed), ("changed", changed)):
         for f in items:
@@ -44,6 +47,10 @@ def diff_manifests(a: dict, b: dict, read_blob: Callable[[str], bytes]) -> dict:
         "files": {"added": added, "removed": removed, "changed": changed,
                   "unchanged_count": len(set(fa) & set(fb)) - len(changed)},
         "notebooks": notebooks, "data": data, "packages": packages,
+        "parameters": parameter_changes(loaded),
+        "json_files": json_file_changes(
+            [(e["path"], fa.get(e["path"]), fb.get(e["path"])) for e in added + removed + changed],
+            read_blob),
         "python": None if py_a == py_b else {"before": py_a, "after": py_b},
         "pipeline": _named_diff(a["pipeline"].get("steps", []), b["pipeline"].get("steps", []),
                                 "name"),
@@ -179,6 +186,8 @@ def _summary(d: dict) -> str:
     cells = sum(len(nb["cells"]) for nb in d["notebooks"])
     if cells:
         parts.append(f"{cells} notebook cell change(s)")
+    if d["parameters"]:
+        parts.append(f"{len(d['parameters'])} parameter change(s)")
     moved = sum(abs(x["delta"]) for x in d["data"])
     if d["data"]:
         parts.append(f"{len(d['data'])} data/model change(s) ({moved:,} bytes)")
