@@ -33,7 +33,7 @@ class EndpointService(ServersMixin):
         self._servers: dict[str, object] = {}  # server_id -> ServerHandle started here
         self._loaded: collections.OrderedDict = collections.OrderedDict()  # for score()
         self._lock = threading.RLock()
-        self._scrapes: dict[str, tuple[float, dict]] = {}
+        self._scrapes: dict[str, list[tuple[float, dict]]] = {}  # url -> timed scrapes
 
     # -- endpoints ------------------------------------------------------------------------
     def list(self) -> list[dict]:
