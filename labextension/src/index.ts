@@ -16,7 +16,7 @@ import { Widget } from '@lumino/widgets';
 
 import { MlprodPanel } from './components/Panel';
 import { showEndpoint } from './components/EndpointsView';
-import { endpointApi } from './api_more';
+import { endpointApi } from './api_endpoints';
 import { editStep } from './components/StepDialog';
 import { mlprodIcon } from './icons';
 import { createOutputWidget, OutputKind, outputId } from './OutputViewer';

@@ -1,7 +1,7 @@
 import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { endpointApi } from '../api_more';
+import { endpointApi } from '../api_endpoints';
 import { errorMessage } from '../handler';
 import { ErrorBox, usePoll } from '../format';
 import { IEndpoint, IEndpointStats, IServerInfo } from '../types_endpoints';

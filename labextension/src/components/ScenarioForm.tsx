@@ -1,7 +1,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import { scenarioApi } from '../api_more';
+import { scenarioApi } from '../api_scenarios';
 import { api, ApiError, errorMessage } from '../handler';
 import { ErrorBox } from '../format';
 import {

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { scenarioApi } from '../api_more';
+import { scenarioApi } from '../api_scenarios';
 import { errorMessage } from '../handler';
 import { ErrorBox, formatDuration, formatTime, statusLabel, usePoll } from '../format';
 import { IFire } from '../types_scenarios';
