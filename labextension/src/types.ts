@@ -107,9 +107,17 @@ export interface IRunRequest {
 }
 
 export interface IStepRunError {
+  /** Index in the user's notebook (0-based). */
   cell_index: number | null;
   ename: string;
   evalue: string | null;
+  /** The failing cell's execution number, as `In [n]` in the output notebook. */
+  execution_count?: number | null;
+  /** The failing cell's source (or its first line). */
+  cell_source?: string | null;
+  first_line?: string | null;
+  /** What to do about it, e.g. "pip install numpy". */
+  hint?: string | null;
 }
 
 export interface IStepRun {

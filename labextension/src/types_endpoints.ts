@@ -32,12 +32,14 @@ export interface IEndpoint {
 }
 
 export interface IVersionStats {
+  /** Totals since the server started. */
   requests: number;
   errors: number;
   codes: { [code: string]: number };
   req_per_s: number | null;
   error_rate: number | null;
-  latency_ms: { p50: number; p90: number; p99: number } | null;
+  /** Over the stats' window (the last minutes). */
+  latency_ms: { p50: number; p90: number; p95?: number; p99: number } | null;
 }
 
 export interface IEndpointStats {

@@ -11,6 +11,7 @@ import {
   usePoll
 } from '../format';
 import { IRun, IStepRun, isActive } from '../types';
+import { StepError } from './StepError';
 
 export interface IRunDetailProps {
   runId: number | string;
@@ -210,18 +211,7 @@ function StepRunRow(props: {
           {sr.reason}
         </div>
       )}
-      {sr.error && (
-        <div
-          className="jp-mlprod-error"
-          data-testid={`mlprod-steprun-error-${sr.step}`}
-        >
-          {sr.error.cell_index !== null && sr.error.cell_index !== undefined
-            ? `cell index ${sr.error.cell_index}: `
-            : ''}
-          <strong>{sr.error.ename}</strong>
-          {sr.error.evalue ? `: ${sr.error.evalue}` : ''}
-        </div>
-      )}
+      <StepError stepRun={sr} />
       <div className="jp-mlprod-steprun-actions">
         <button
           className="jp-mlprod-link"
