@@ -119,7 +119,15 @@ def test_create_two_bundles_and_diff(page, lab, tmp_path):
             pytest.fail(f"deploy failed: {err.inner_text() if err.count() else '?'}")
     table = page.locator('[data-testid="mlprod-deployments-table"]')
     table.locator("tr", has_text="active").filter(has_text=second["short_id"]).wait_for()
+    # Roll back asks first, naming what leaves and what comes back.
     page.click('[data-testid="mlprod-rollback-button"]')
+    confirm = page.locator('[data-testid="mlprod-rollback-confirm"]')
+    confirm.wait_for()
+    now_line, back_line = confirm.locator("div").all_inner_texts()
+    assert second["short_id"] in now_line and "second version" in now_line, now_line
+    assert first["short_id"] in back_line and "first version" in back_line, back_line
+    page.screenshot(path=str(SCREENSHOTS / "bundles_rollback_confirm.png"))
+    page.click(".jp-Dialog-button.jp-mod-accept")
     page.locator('[data-testid="mlprod-deploy-result"]', has_text="rolled back").wait_for()
     table.locator("tr", has_text="rollback").filter(has_text=first["short_id"]).wait_for()
     page.screenshot(path=str(SCREENSHOTS / "bundles_deploy.png"))

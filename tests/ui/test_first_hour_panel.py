@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from panel_helpers import show_sidebar
+from panel_helpers import assert_no_sideways_overflow, show_sidebar
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 VIEWS = ["pipeline", "runs", "scenarios", "bundles", "endpoints"]
@@ -38,11 +38,7 @@ def _show(page, view: str) -> None:
 
 def _assert_fits(page, view: str) -> None:
     """The panel's content does not overflow sideways, and every view button is inside it."""
-    sizes = page.eval_on_selector(
-        "#mlprod-panel .jp-mlprod-tabcontent",
-        "el => [el.scrollWidth, el.clientWidth]",
-    )
-    assert sizes[0] <= sizes[1] + 1, f"{view}: content {sizes[0]} px wide in {sizes[1]} px"
+    assert_no_sideways_overflow(page, what=view)
     panel = page.locator("#mlprod-panel").bounding_box()
     for name in VIEWS:
         box = page.locator(f'#mlprod-panel [data-testid="mlprod-tab-{name}"]').bounding_box()
@@ -185,6 +181,7 @@ def test_bundles_legend_and_deploy_defaults_to_the_newest(page, lab):
     expect(select).to_have_value(third["id"])
     assert "(newest)" in select.locator("option:checked").inner_text()
     _assert_fits(page, "bundles")
+    select.scroll_into_view_if_needed()
     _shot(page, "narrow_bundles_deploy.png")
 
 
