@@ -113,11 +113,8 @@ export interface IStepRunError {
   evalue: string | null;
   /** The failing cell's execution number, as `In [n]` in the output notebook. */
   execution_count?: number | null;
-  /** The failing cell's source (or its first line). */
+  /** The failing cell's first non-blank line. */
   cell_source?: string | null;
-  first_line?: string | null;
-  /** What to do about it, e.g. "pip install numpy". */
-  hint?: string | null;
 }
 
 export interface IStepRun {

@@ -5,7 +5,7 @@ import { IStepRun } from '../types';
 /** Where in the notebook it failed, as the output notebook shows it: "In [3]: df = load()".
  * Falls back to the cell index when the server does not know the execution number. */
 export function errorLocation(error: NonNullable<IStepRun['error']>): string | null {
-  const source = error.cell_source ?? error.first_line ?? null;
+  const source = error.cell_source ?? null;
   const first = source
     ? (source.split('\n').find(line => line.trim()) ?? '').trim()
     : '';
@@ -19,7 +19,8 @@ export function errorLocation(error: NonNullable<IStepRun['error']>): string | n
   return line || null;
 }
 
-/** A step run's error, visible: where, the exception, and what to do (e.g. `pip install X`). */
+/** A step run's error, visible: where, the exception and its message (which, for a missing
+ * module, ends with the `pip install X` to run). */
 export function StepError(props: { stepRun: IStepRun; showStep?: boolean }): JSX.Element | null {
   const sr = props.stepRun;
   const error = sr.error;
@@ -38,11 +39,6 @@ export function StepError(props: { stepRun: IStepRun; showStep?: boolean }): JSX
       )}
       <strong>{error.ename}</strong>
       {error.evalue ? `: ${error.evalue}` : ''}
-      {error.hint && (
-        <div className="jp-mlprod-error-hint" data-testid={`mlprod-steprun-error-hint-${sr.step}`}>
-          {error.hint}
-        </div>
-      )}
     </div>
   );
 }
