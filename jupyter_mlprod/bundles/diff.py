@@ -7,7 +7,7 @@ import difflib
 import json
 from typing import Callable
 
-from .diff_values import json_file_changes, parameter_changes
+from .diff_values import json_file_changes, parameter_changes, parameter_summary
 
 _MAX_DIFF_LINES = 200
 
@@ -57,7 +57,7 @@ def diff_manifests(a: dict, b: dict, read_blob: Callable[[str], bytes]) -> dict:
         "scenarios": _named_diff(a["scenarios"], b["scenarios"], "name"),
         "endpoints": _named_diff(a["endpoints"], b["endpoints"], "name"),
     }
-    result["summary"] = _summary(result)
+    result["summary"] = _summary(result) + parameter_summary(result["parameters"])
     return result
 
 
@@ -186,8 +186,6 @@ def _summary(d: dict) -> str:
     cells = sum(len(nb["cells"]) for nb in d["notebooks"])
     if cells:
         parts.append(f"{cells} notebook cell change(s)")
-    if d["parameters"]:
-        parts.append(f"{len(d['parameters'])} parameter change(s)")
     moved = sum(abs(x["delta"]) for x in d["data"])
     if d["data"]:
         parts.append(f"{len(d['data'])} data/model change(s) ({moved:,} bytes)")

@@ -28,6 +28,12 @@ def parameter_changes(notebooks: list[tuple[str, dict | None, dict | None]]) -> 
     return out
 
 
+def parameter_summary(changes: list[dict]) -> str:
+    """"; 1 parameter change" / "; 3 parameter changes" for the diff's one-line summary."""
+    n = len(changes)
+    return f"; {n} parameter change{'' if n == 1 else 's'}" if n else ""
+
+
 def json_file_changes(entries: list[tuple[str, dict | None, dict | None]],
                       read_blob: Callable[[str], bytes]) -> list[dict]:
     """[{path, change, values: [{key, change, before, after}], truncated}] for each JSON file

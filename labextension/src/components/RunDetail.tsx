@@ -1,5 +1,7 @@
 import * as React from 'react';
 
+import { StepError } from './StepError';
+
 import { api, changed, errorMessage } from '../handler';
 import {
   cellProgress,
@@ -11,7 +13,6 @@ import {
   usePoll
 } from '../format';
 import { IRun, IStepRun, isActive } from '../types';
-import { StepError } from './StepError';
 
 export interface IRunDetailProps {
   runId: number | string;
