@@ -8,6 +8,8 @@ import json
 from typing import Callable
 from ..words import counted
 
+from .diff_values import json_file_changes, parameter_changes, parameter_summary
+
 _MAX_DIFF_LINES = 200
 
 
@@ -20,13 +22,14 @@ def diff_manifests(a: dict, b: dict, read_blob: Callable[[str], bytes]) -> dict:
                 "size_after": fb[p]["size"], "sha256_before": fa[p]["sha256"],
                 "sha256_after": fb[p]["sha256"]}
                for p in sorted(set(fa) & set(fb)) if fa[p]["sha256"] != fb[p]["sha256"]]
-    notebooks = []
+    notebooks, loaded = [], []
     for entry in added + removed + changed:
         if entry["path"].endswith(".ipynb"):
             before = fa.get(entry["path"]) if entry["path"] in fa else None
             after = fb.get(entry["path"]) if entry["path"] in fb else None
-            notebooks.append(notebook_diff(entry["path"],
-                                           _load(read_blob, before), _load(read_blob, after)))
+            pair = _load(read_blob, before), _load(read_blob, after)
+            notebooks.append(notebook_diff(entry["path"], *pair))
+            loaded.append((entry["path"], *pair))
     data = []
     for change, items in (("added", added), ("removed", removed), ("changed", changed)):
         for f in items:
@@ -45,13 +48,17 @@ def diff_manifests(a: dict, b: dict, read_blob: Callable[[str], bytes]) -> dict:
         "files": {"added": added, "removed": removed, "changed": changed,
                   "unchanged_count": len(set(fa) & set(fb)) - len(changed)},
         "notebooks": notebooks, "data": data, "packages": packages,
+        "parameters": parameter_changes(loaded),
+        "json_files": json_file_changes(
+            [(e["path"], fa.get(e["path"]), fb.get(e["path"])) for e in added + removed + changed],
+            read_blob),
         "python": None if py_a == py_b else {"before": py_a, "after": py_b},
         "pipeline": _named_diff(a["pipeline"].get("steps", []), b["pipeline"].get("steps", []),
                                 "name"),
         "scenarios": _named_diff(a["scenarios"], b["scenarios"], "name"),
         "endpoints": _named_diff(a["endpoints"], b["endpoints"], "name"),
     }
-    result["summary"] = _summary(result)
+    result["summary"] = _summary(result) + parameter_summary(result["parameters"])
     return result
 
 

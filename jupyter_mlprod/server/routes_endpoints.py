@@ -11,7 +11,7 @@ from tornado import web
 from ..errors import InvalidInput
 from .base import MlprodHandler
 
-CREATE_FIELDS = ("name", "notebook", "description", "options")
+CREATE_FIELDS = ("name", "notebook", "description", "options", "serve")
 UPDATE_FIELDS = ("description", "options")
 VERSION_FIELDS = ("notebook", "version", "activate")
 TRAFFIC_FIELDS = ("weights", "shadow", "sticky_header")
@@ -54,8 +54,17 @@ class EndpointsHandler(_Handler):
         notebook = _string(body, "notebook")
         description = body.get("description", "")
         options = body.get("options")
-        view = await self.call(lambda p: p.endpoints.create(
-            name, notebook=notebook, description=description, options=options))
+        serve = body.get("serve", False)
+        if not isinstance(serve, bool):
+            raise InvalidInput("serve must be true or false", field="serve")
+        if serve:
+            if notebook is None:
+                raise InvalidInput("serve needs the notebook to serve", field="notebook")
+            view = await self.call(lambda p: p.endpoints.serve_notebook_endpoint(
+                notebook, name=name, options=options))
+        else:
+            view = await self.call(lambda p: p.endpoints.create(
+                name, notebook=notebook, description=description, options=options))
         self.reply(view, 201)
 
 

@@ -49,6 +49,17 @@ class ServersMixin:
         self.ensure_notebook_endpoint(path, name=name, options=options)
         return self.serve([name or name_from_notebook(path)], **serve_kwargs)
 
+    def serve_notebook_endpoint(self, path: str, *, name: str | None = None,
+                                options: dict | None = None) -> dict:
+        """"Serve this notebook" in one action for the doors: the endpoint (created or given
+        a version with the notebook's current cells), served and warm, its view listing the
+        server URLs. A server already serving it is reused (it warms a new version itself
+        before switching traffic); else one starts and answers once the endpoint is warm."""
+        view = self.ensure_notebook_endpoint(path, name=name, options=options)
+        if not view["servers"]:
+            self.serve([view["name"]])
+        return self.get(view["name"])
+
     def ensure_notebook_endpoint(self, path: str, *, name: str | None = None,
                                  options: dict | None = None) -> dict:
         rel, spec = self._spec_from_working(path)
@@ -182,8 +193,9 @@ class ServersMixin:
         return dict(self.score(name, request, path=path), via="in-process")
 
     def live_stats(self, name: str) -> dict:
-        """Requests, errors, req/s and latency quantiles per version, from the servers'
-        /metrics (rates over the time since the previous call)."""
+        """Requests and errors since each server started (totals), req/s, error rate and
+        latency quantiles over the last few minutes (`window_s`), per version, from the
+        servers' /metrics."""
         self._endpoint(name)
         merged: dict = {}
         windows = []
@@ -194,17 +206,34 @@ class ServersMixin:
                 now = _stats.scrape(server["url"])
             except OSError:
                 continue
-            before = self._scrapes.get(server["url"])
-            self._scrapes[server["url"]] = (time.monotonic(), now)
-            window = time.monotonic() - before[0] if before else None
+            before, window = self._window_start(server, now)
             windows.append(window)
-            summary = _stats.summarize(name, now, before[1] if before else None, window)
+            summary = _stats.summarize(name, now, before, window)
             for version, view in summary["versions"].items():
                 merged.setdefault(version, []).append(view)
         versions = {v: views[0] if len(views) == 1 else _sum_views(views) for v, views in merged.items()}
         window = windows[0] if windows and all(windows) else None
         return {"endpoint": name, "window_s": round(window, 3) if window else None,
                 "versions": versions}
+
+    def _window_start(self, server: dict, now: dict) -> tuple[dict | None, float]:
+        """The scrape at the start of the last WINDOW_S seconds (None: the server's start,
+        when it started within the window) and the window's length in seconds."""
+        from datetime import datetime, timezone
+
+        at = time.time()
+        history = self._scrapes.setdefault(server["url"], [])
+        history.append((at, now))
+        while len(history) > 1 and history[1][0] <= at - _stats.WINDOW_S:
+            history.pop(0)  # keep one scrape at or before the window's start
+        started = datetime.fromisoformat(server["started_at"]).timestamp() \
+            if server.get("started_at") else None
+        if started is not None and started >= at - _stats.WINDOW_S:
+            return None, max(at - started, 1e-3)
+        first_at, first = history[0]
+        if first_at <= at - _stats.WINDOW_S or len(history) > 1:
+            return first, max(at - first_at, 1e-3)
+        return None, 0.0  # first look at a server older than the window: totals only
 
     def _live_servers(self) -> list[dict]:
         import os

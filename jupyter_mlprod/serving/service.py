@@ -34,7 +34,7 @@ class EndpointService(ServersMixin):
         self._servers: dict[str, object] = {}  # server_id -> ServerHandle started here
         self._loaded: collections.OrderedDict = collections.OrderedDict()  # for score()
         self._lock = threading.RLock()
-        self._scrapes: dict[str, tuple[float, dict]] = {}
+        self._scrapes: dict[str, list[tuple[float, dict]]] = {}  # url -> timed scrapes
         self.audit_trail = project.audit_trail
 
     # -- endpoints ------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Live figures for the Endpoints view: scrape the servers' /metrics and turn two scrapes into
-rates and latency quantiles over the window between them."""
+rates and latency quantiles over the window between them. The window is the last few minutes
+(WINDOW_S), not the time since the previous look: a person who sent 22 requests a minute ago
+still sees them."""
 from __future__ import annotations
 
 import time
 import urllib.request
 
 from .metrics import BUCKETS
+
+WINDOW_S = 300.0  # "the last 5 minutes" of the Endpoints view
 
 
 def scrape(url: str, timeout: float = 2.0) -> dict:
@@ -55,6 +59,8 @@ def summarize(endpoint: str, now: dict, before: dict | None, window: float | Non
         if name != endpoint or not version:
             continue
         old = (before or {}).get((name, version))
+        if old is None and window:  # the version was not serving at the window's start
+            old = {"codes": {}, "errors": 0.0, "buckets": [0.0] * len(cur["buckets"])}
         requests = sum(cur["codes"].values())
         view = {"requests": int(requests), "errors": int(cur["errors"]),
                 "codes": {k: int(v) for k, v in sorted(cur["codes"].items())},
@@ -89,4 +95,4 @@ def _quantiles(cumulative: list[float]) -> dict | None:
             lower_bound, lower_count = bound, count
         return round(bounds[-1] * 1000, 3)
 
-    return {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99)}
+    return {"p50": q(0.5), "p90": q(0.9), "p95": q(0.95), "p99": q(0.99)}

@@ -7,6 +7,7 @@ import {
   ICommandPalette,
   InputDialog,
   MainAreaWidget,
+  Notification,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
@@ -14,9 +15,9 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { MlprodPanel } from './components/Panel';
-import { showEndpoint } from './components/EndpointsView';
-import { endpointApi } from './api_more';
+import { IPanelActions, MlprodPanel } from './components/Panel';
+import { servingNow, showEndpoint } from './components/EndpointsView';
+import { endpointApi } from './api_endpoints';
 import { editStep } from './components/StepDialog';
 import { mlprodIcon } from './icons';
 import { createOutputWidget, OutputKind, outputId } from './OutputViewer';
@@ -26,6 +27,7 @@ namespace CommandIDs {
   export const tagStep = 'mlprod:tag-step';
   export const serve = 'mlprod:serve-notebook';
   export const openPanel = 'mlprod:open-panel';
+  export const openMain = 'mlprod:open-main';
   export const openOutput = 'mlprod:open-output';
   export const openLog = 'mlprod:open-log';
 }
@@ -80,8 +82,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: args => openInMain('log', String(args.runId), String(args.step))
     });
 
-    // --- the side panel ---
-    const panel = new MlprodPanel({
+    // --- the side panel, and the same panel as a main-area tab for wide views ---
+    const actions: IPanelActions = {
       openStep: step =>
         void toServerPath(step.path).then(path =>
           commands.execute('docmanager:open', { path })
@@ -95,8 +97,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         void commands.execute(CommandIDs.openLog, {
           runId: String(runId),
           step
-        })
-    });
+        }),
+      openInMain: () => void commands.execute(CommandIDs.openMain)
+    };
+    const panel = new MlprodPanel(actions);
     panel.title.icon = mlprodIcon;
     panel.title.caption = 'MLProd: pipeline and runs';
     panel.title.label = 'MLProd';
@@ -107,6 +111,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'MLProd: Show the pipeline panel',
       icon: mlprodIcon,
       execute: () => shell.activateById(panel.id)
+    });
+
+    let mainPanel: MainAreaWidget<MlprodPanel> | null = null;
+    commands.addCommand(CommandIDs.openMain, {
+      label: 'Open MLProd in the main area',
+      caption: 'The MLProd panel as a tab: room for the DAG, diffs and timelines',
+      icon: mlprodIcon,
+      execute: () => {
+        if (!mainPanel || mainPanel.isDisposed) {
+          const content = new MlprodPanel(
+            { ...actions, openInMain: undefined },
+            'mlprod-main-panel'
+          );
+          mainPanel = new MainAreaWidget({ content });
+          mainPanel.id = 'mlprod-main';
+          mainPanel.title.label = 'MLProd';
+          mainPanel.title.icon = mlprodIcon;
+          mainPanel.title.closable = true;
+          shell.add(mainPanel, 'main');
+        }
+        shell.activateById(mainPanel.id);
+      }
     });
 
     // --- tag / edit the current notebook, or the one right-clicked ---
@@ -138,7 +164,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(CommandIDs.serve, {
       label: 'MLProd: Serve this notebook',
-      caption: 'Create an endpoint from this scoring notebook',
+      caption: 'Serve this scoring notebook: an endpoint, a warm server and its URL',
       icon: mlprodIcon,
       isEnabled: args => pathFor(args) !== null,
       execute: async args => {
@@ -156,15 +182,30 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!answer.button.accept || !answer.value) {
           return;
         }
+        const name = answer.value.trim();
+        // Created, served and warm in one call: setup cells run first (seconds).
+        const id = Notification.emit(`Serving ${name}: starting a server and warming it up…`,
+          'in-progress', { autoClose: false });
+        servingNow.add(name);
+        showEndpoint(name);
+        shell.activateById(panel.id);
         try {
-          const endpoint = await endpointApi.create(
-            answer.value.trim(),
-            await toProjectPath(path)
-          );
+          const endpoint = await endpointApi.serve(name, await toProjectPath(path));
+          const url = endpoint.servers[0]?.url;
+          Notification.update({
+            id,
+            message: url
+              ? `${name} is served: ${url}${endpoint.paths.predict}`
+              : `${name} is created; no server serves it yet`,
+            type: url ? 'success' : 'warning',
+            autoClose: 8000
+          });
           showEndpoint(endpoint.name);
-          shell.activateById(panel.id);
         } catch (err) {
+          Notification.dismiss(id);
           await showErrorMessage('Serve this notebook', err as Error);
+        } finally {
+          servingNow.delete(name);
         }
       }
     });
@@ -179,6 +220,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       palette.addItem({ command: CommandIDs.tagStep, category: PALETTE_CATEGORY });
       palette.addItem({ command: CommandIDs.openPanel, category: PALETTE_CATEGORY });
+      palette.addItem({ command: CommandIDs.openMain, category: PALETTE_CATEGORY });
       palette.addItem({ command: CommandIDs.serve, category: PALETTE_CATEGORY });
     }
 

@@ -107,9 +107,14 @@ export interface IRunRequest {
 }
 
 export interface IStepRunError {
+  /** Index in the user's notebook (0-based). */
   cell_index: number | null;
   ename: string;
   evalue: string | null;
+  /** The failing cell's execution number, as `In [n]` in the output notebook. */
+  execution_count?: number | null;
+  /** The failing cell's first non-blank line. */
+  cell_source?: string | null;
 }
 
 export interface IStepRun {

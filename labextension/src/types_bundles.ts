@@ -104,6 +104,21 @@ export interface IBundleDiff {
     downgraded: { name: string; from: string; to: string }[];
   };
   python: { before: string | null; after: string | null } | null;
+  /** Notebook parameter defaults added, removed or changed. */
+  parameters?: {
+    notebook: string;
+    name: string;
+    change: 'added' | 'removed' | 'changed';
+    before: unknown;
+    after: unknown;
+  }[];
+  /** JSON files (metrics...) with their differing values side by side. */
+  json_files?: {
+    path: string;
+    change: 'added' | 'removed' | 'changed';
+    truncated: boolean;
+    values: { key: string; change: string; before: unknown; after: unknown }[];
+  }[];
   pipeline: INamedChanges;
   scenarios: INamedChanges;
   endpoints: INamedChanges;

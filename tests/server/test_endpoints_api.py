@@ -158,3 +158,35 @@ async def test_start_a_server_send_through_it_read_live_stats_and_stop_it(api):
     assert (await api.get("/servers")).body["servers"] == []
     again = await api.delete("/servers/{id}", id=server["server_id"])
     assert again.status == 404
+
+
+async def test_serve_this_notebook_in_one_call_gives_a_warm_url_and_stats_over_minutes(api):
+    bad = await api.post("/endpoints", json_body={"name": "oneshot", "serve": "yes",
+                                                  "notebook": "score.ipynb"})
+    assert bad.status == 400 and bad.error["field"] == "serve"
+    served = await api.post("/endpoints", json_body={"name": "oneshot", "notebook": "score.ipynb",
+                                                     "serve": True})
+    assert served.status == 201, served.body
+    view = served.body
+    (server,) = view["servers"]
+    try:
+        assert server["url"].startswith("http://127.0.0.1:")
+        assert [v["status"] for v in view["versions"]] == ["ready"]  # warm: setup ran
+        for _ in range(4):
+            tested = await api.post("/endpoints/{name}/test", name="oneshot",
+                                    json_body={"request": APPLICATION})
+            assert tested.body["via"] == server["url"] and tested.body["status"] == 200
+        # the panel polls every 2 s: a later look still covers those requests
+        for _ in range(3):
+            stats = (await api.get("/endpoints/{name}/stats", name="oneshot")).body
+            v1 = stats["versions"]["v1"]
+            assert v1["requests"] == 4 and v1["errors"] == 0
+            assert v1["req_per_s"] > 0 and v1["latency_ms"]["p50"] > 0
+            assert v1["latency_ms"]["p95"] >= v1["latency_ms"]["p50"]
+            assert stats["window_s"] > 0
+        # serving it again reuses the server (no 409, no second server)
+        again = await api.post("/endpoints", json_body={"name": "oneshot",
+                                                        "notebook": "score.ipynb", "serve": True})
+        assert again.status == 201 and again.body["servers"] == view["servers"]
+    finally:
+        await api.delete("/servers/{id}", id=server["server_id"])

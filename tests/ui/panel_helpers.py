@@ -29,3 +29,10 @@ def widen_sidebar(page, width: int = 440) -> None:
     page.mouse.down()
     page.mouse.move(width, y, steps=5)
     page.mouse.up()
+
+
+def assert_no_sideways_overflow(page, panel_id: str = "mlprod-panel", what: str = "") -> None:
+    """The panel's view content is no wider than the panel: nothing cut off at the side."""
+    wide, room = page.eval_on_selector(
+        f"#{panel_id} .jp-mlprod-tabcontent", "el => [el.scrollWidth, el.clientWidth]")
+    assert wide <= room + 1, f"{what}: content {wide} px wide in {room} px"

@@ -59,6 +59,9 @@ def _data_file(lab) -> Path:
 def test_create_two_bundles_and_diff(page, lab, tmp_path):
     data = _data_file(lab)
     data.write_text("a,b\n" + "1,2\n" * 250)
+    metrics = lab.root / "reports" / "metrics.json"
+    metrics.parent.mkdir(exist_ok=True)
+    metrics.write_text(json.dumps({"auc": 0.81, "accuracy": 0.77}))
     _open_bundles(page)
     preview = page.locator('[data-testid="mlprod-bundle-preview"]')
     preview.wait_for()
@@ -70,7 +73,11 @@ def test_create_two_bundles_and_diff(page, lab, tmp_path):
     nb = json.loads(path.read_text())
     nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {},
                         "outputs": [], "source": ["print('a new cell for bundle 2')"]})
+    for cell in nb["cells"]:  # and a parameter's default
+        if "parameters" in cell["metadata"].get("tags", []):
+            cell["source"] = "".join(cell["source"]).replace("C = 1.0", "C = 0.5")
     path.write_text(json.dumps(nb, indent=1))
+    metrics.write_text(json.dumps({"auc": 0.84, "accuracy": 0.77}))
     data.write_text("a,b\n" + "1,2\n" * 1000)
     page.click('[data-testid="mlprod-bundle-preview-toggle"]')
     page.locator('[data-testid="mlprod-bundle-preview-files"]').wait_for()
@@ -97,6 +104,12 @@ def test_create_two_bundles_and_diff(page, lab, tmp_path):
     title = diff.locator(".jp-mlprod-title").inner_text()
     assert first["short_id"] in title.split("→")[0] and second["short_id"] in title
     assert "train.ipynb" in page.locator('[data-testid="mlprod-diff-files"]').inner_text()
+    # Parameters and metrics values side by side, not only sizes.
+    param = page.locator('[data-testid="mlprod-diff-param-C"]')
+    assert param.locator("td").all_inner_texts()[1:] == ["1", "0.5"]  # JSON numbers
+    auc = page.locator('[data-testid="mlprod-diff-json-value-auc"]')
+    assert auc.locator("td").all_inner_texts() == ["auc", "0.81", "0.84"]
+    assert page.locator('[data-testid="mlprod-diff-json-value-accuracy"]').count() == 0
     data_diff = page.locator('[data-testid="mlprod-diff-data"]').inner_text()
     assert data.name in data_diff and "KB" in data_diff, data_diff
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -119,7 +132,15 @@ def test_create_two_bundles_and_diff(page, lab, tmp_path):
             pytest.fail(f"deploy failed: {err.inner_text() if err.count() else '?'}")
     table = page.locator('[data-testid="mlprod-deployments-table"]')
     table.locator("tr", has_text="active").filter(has_text=second["short_id"]).wait_for()
+    # Roll back asks first, naming what leaves and what comes back.
     page.click('[data-testid="mlprod-rollback-button"]')
+    confirm = page.locator('[data-testid="mlprod-rollback-confirm"]')
+    confirm.wait_for()
+    now_line, back_line = confirm.locator("div").all_inner_texts()
+    assert second["short_id"] in now_line and "second version" in now_line, now_line
+    assert first["short_id"] in back_line and "first version" in back_line, back_line
+    page.screenshot(path=str(SCREENSHOTS / "bundles_rollback_confirm.png"))
+    page.click(".jp-Dialog-button.jp-mod-accept")
     page.locator('[data-testid="mlprod-deploy-result"]', has_text="rolled back").wait_for()
     table.locator("tr", has_text="rollback").filter(has_text=first["short_id"]).wait_for()
     page.screenshot(path=str(SCREENSHOTS / "bundles_deploy.png"))

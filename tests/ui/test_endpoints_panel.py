@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from panel_helpers import show_sidebar, widen_sidebar
+from playwright.sync_api import expect
+
+from panel_helpers import assert_no_sideways_overflow, show_sidebar, widen_sidebar
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -50,10 +52,16 @@ def test_serve_notebook_and_send_sample(page, lab):
     field.fill("loans")
     page.click(".jp-Dialog-button.jp-mod-accept")
 
-    # The panel opens on the Endpoints tab with the new endpoint.
+    # The panel opens on the Endpoints tab (at the default sidebar width) with the new
+    # endpoint served and warm: one action gives its URL.
     page.locator("#mlprod-panel:not(.lm-mod-hidden)").wait_for()
-    widen_sidebar(page, 620)
     page.locator('[data-testid="mlprod-endpoint-row-loans"]').wait_for(timeout=60_000)
+    url = page.locator('[data-testid="mlprod-endpoint-url-loans"]')
+    url.wait_for(timeout=180_000)
+    assert url.inner_text().startswith("http://127.0.0.1:") and url.inner_text().endswith(
+        "/loans/predict")
+    ready = page.locator('[data-testid="mlprod-endpoint-version-loans-v1"]')
+    expect(ready).to_have_attribute("data-status", "ready", timeout=60_000)
     detail = page.locator('[data-testid="mlprod-endpoint-detail-loans"]')
     detail.wait_for()
     assert page.locator('[data-testid="mlprod-endpoint-versions-loans"] tbody tr').count() >= 1
@@ -76,6 +84,12 @@ def test_serve_notebook_and_send_sample(page, lab):
     assert status.get_attribute("data-status") == "200", result.inner_text()
     assert "probability" in page.locator('[data-testid="mlprod-console-response"]').inner_text()
     assert "ms" in page.locator('[data-testid="mlprod-console-latency"]').inner_text()
+    # Live numbers: the total and a latency over the last minutes, not only a rate.
+    expect(ready.locator('[data-testid="mlprod-stat-requests"]')).to_have_text("1", timeout=30_000)
+    expect(ready.locator('[data-testid="mlprod-stat-p50"]')).to_contain_text("ms")
+    page.wait_for_timeout(4_500)  # two more polls: the numbers stay
+    expect(ready.locator('[data-testid="mlprod-stat-p95"]')).to_contain_text("ms")
+    assert_no_sideways_overflow(page, what="endpoints")
 
     SCREENSHOTS.mkdir(exist_ok=True)
     result.scroll_into_view_if_needed()

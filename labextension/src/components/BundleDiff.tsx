@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { bundleApi } from '../api_more';
+import { bundleApi } from '../api_bundles';
 import { errorMessage } from '../handler';
 import { ErrorBox, formatBytes } from '../format';
 import { IBundleDiff, ICellChange, INamedChanges } from '../types_bundles';
@@ -58,6 +58,46 @@ function DiffBody({ diff }: { diff: IBundleDiff }): JSX.Element {
           </details>
         ))}
         {!diff.notebooks.length && <None />}
+      </Section>
+      <Section title="Parameters" testid="mlprod-diff-parameters">
+        {(diff.parameters ?? []).length > 0 && (
+          <table className="jp-mlprod-table jp-mlprod-sidebyside">
+            <thead><tr><th>Parameter</th><th>Before</th><th>After</th></tr></thead>
+            <tbody>
+              {(diff.parameters ?? []).map(x => (
+                <tr key={`${x.notebook}:${x.name}`} data-change={x.change} data-testid={`mlprod-diff-param-${x.name}`}>
+                  <td><Mark change={x.change} /> {x.name}<div className="jp-mlprod-hint">{x.notebook}</div></td>
+                  <td><Value v={x.before} absent={x.change === 'added'} /></td>
+                  <td><Value v={x.after} absent={x.change === 'removed'} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {!(diff.parameters ?? []).length && <None />}
+      </Section>
+      <Section title="Metrics and other JSON files" testid="mlprod-diff-json">
+        {(diff.json_files ?? []).map(f => (
+          <details key={f.path} open data-testid={`mlprod-diff-json-${f.path}`}>
+            <summary><Mark change={f.change} /> {f.path}</summary>
+            {f.values.length > 0 ? (
+              <table className="jp-mlprod-table jp-mlprod-sidebyside">
+                <thead><tr><th>Key</th><th>Before</th><th>After</th></tr></thead>
+                <tbody>
+                  {f.values.map(v => (
+                    <tr key={v.key} data-change={v.change} data-testid={`mlprod-diff-json-value-${v.key}`}>
+                      <td><code>{v.key}</code></td>
+                      <td><Value v={v.before} absent={v.change === 'added'} /></td>
+                      <td><Value v={v.after} absent={v.change === 'removed'} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : <None />}
+            {f.truncated && <div className="jp-mlprod-hint">only the first 200 differences are listed</div>}
+          </details>
+        ))}
+        {!(diff.json_files ?? []).length && <None />}
       </Section>
       <Section title="Data and models" testid="mlprod-diff-data">
         {diff.data.map(d => (
@@ -137,4 +177,13 @@ function Cell({ cell }: { cell: ICellChange }): JSX.Element {
       </pre>
     </div>
   );
+}
+
+/** A JSON value as written, or a dash where the side has none. */
+function Value(props: { v: unknown; absent: boolean }): JSX.Element {
+  if (props.absent) {
+    return <span className="jp-mlprod-hint">—</span>;
+  }
+  const text = JSON.stringify(props.v);
+  return <code className="jp-mlprod-value">{text === undefined ? String(props.v) : text}</code>;
 }

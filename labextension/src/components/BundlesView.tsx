@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { bundleApi } from '../api_more';
+import { bundleApi } from '../api_bundles';
 import { errorMessage } from '../handler';
 import { ErrorBox, formatBytes, formatTime } from '../format';
 import {
@@ -170,11 +170,12 @@ function CreateBundle(props: { onCreated: (b: IBundle) => void }): JSX.Element {
           </div>
           <button className="jp-mlprod-link" data-testid="mlprod-bundle-preview-toggle"
             onClick={() => setShowFiles(!showFiles)}>{showFiles ? 'hide files' : 'show files'}</button>
+          {showFiles && <StatusLegend />}
           {showFiles && (
             <ul className="jp-mlprod-filelist" data-testid="mlprod-bundle-preview-files">
               {preview.files.map(f => (
                 <li key={f.path} data-status={f.status === 'stored' ? 'up_to_date' : 'pending'}>
-                  {f.path} <span>{f.kind} · {formatBytes(f.size)} · {f.status}</span>
+                  {f.path} <span title={STATUS_MEANING[f.status] ?? ''}>{f.kind} · {formatBytes(f.size)} · {f.status}</span>
                 </li>
               ))}
             </ul>
@@ -193,5 +194,25 @@ function CreateBundle(props: { onCreated: (b: IBundle) => void }): JSX.Element {
       </div>
       <ErrorBox error={error} testid="mlprod-bundle-create-error" />
     </fieldset>
+  );
+}
+
+/** What each file status of the preview means (the words alone puzzle a newcomer). */
+const STATUS_MEANING: { [status: string]: string } = {
+  stored: 'already in an earlier bundle: costs no new space',
+  new: 'its content is not stored yet: this bundle will store it',
+  unknown: 'not hashed yet (no run or bundle has read it): checked when the bundle is created, stored if new'
+};
+
+function StatusLegend(): JSX.Element {
+  return (
+    <dl className="jp-mlprod-legend-list" data-testid="mlprod-bundle-status-legend">
+      {Object.entries(STATUS_MEANING).map(([status, meaning]) => (
+        <React.Fragment key={status}>
+          <dt>{status}</dt>
+          <dd>{meaning}</dd>
+        </React.Fragment>
+      ))}
+    </dl>
   );
 }

@@ -1,9 +1,10 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import { bundleApi } from '../api_more';
+import { bundleApi } from '../api_bundles';
 import { errorMessage } from '../handler';
 import { ErrorBox, formatBytes, formatTime } from '../format';
-import { IBundleSummary, IDeploymentHistory, INode } from '../types_bundles';
+import { IBundleSummary, IDeployment, IDeploymentHistory, INode } from '../types_bundles';
 import { AuditList, RegisterNode } from './NodeAudit';
 
 const OTHER = '__other__';
@@ -35,6 +36,9 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
       setBundle(props.selected);
     }
   }, [props.selected]);
+  // A new bundle (created here or elsewhere) is what one deploys next: follow the newest.
+  const newest = props.bundles[0]?.id ?? '';
+  React.useEffect(() => setBundle(''), [newest]);
 
   const loadHistory = React.useCallback(async () => {
     if (!target) {
@@ -68,7 +72,31 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
       void loadHistory();
     }
   };
-  const bundleId = bundle || props.bundles[0]?.id || '';
+  const bundleId = (props.bundles.some(b => b.id === bundle) && bundle) || newest;
+
+  /** A person confirms a rollback knowing what leaves and what comes back. */
+  const confirmRollback = async (to: string | null): Promise<boolean> => {
+    const active = history?.active ?? null;
+    const back = to ?? active?.previous_bundle_id ?? null;
+    const answer = await showDialog({
+      title: `Roll back ${target}?`,
+      body: (
+        <div data-testid="mlprod-rollback-confirm">
+          <div>Active now: {describe(active?.bundle_id ?? null, active, props.bundles, history)}</div>
+          <div>Goes back to: {describe(back, null, props.bundles, history)}</div>
+        </div>
+      ),
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Roll back' })]
+    });
+    return answer.button.accept;
+  };
+  const rollback = (to: string | null) => async () => {
+    if (!(await confirmRollback(to))) {
+      return 'rollback cancelled';
+    }
+    const d = await bundleApi.rollback(target, to, '');
+    return `rolled back: ${d.short_id} active on ${d.node}`;
+  };
 
   return (
     <fieldset className="jp-mlprod-form" data-testid="mlprod-deploy">
@@ -77,7 +105,9 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
         <span className="jp-mlprod-param-name">bundle</span>
         <select className="jp-mod-styled" value={bundleId} data-testid="mlprod-deploy-bundle"
           onChange={e => setBundle(e.target.value)}>
-          {props.bundles.map(b => <option key={b.id} value={b.id}>{b.short_id} {b.message}</option>)}
+          {props.bundles.map((b, i) => (
+            <option key={b.id} value={b.id}>{b.short_id} {b.message}{i === 0 ? ' (newest)' : ''}</option>
+          ))}
         </select>
       </label>
       <label className="jp-mlprod-param">
@@ -112,31 +142,27 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
               `(${formatBytes(r.uploaded_bytes)}), reused ${r.reused_blobs}; ${env}`;
           })}>Deploy</button>
         <button className="jp-Button jp-mod-styled jp-mod-warn" data-testid="mlprod-rollback-button"
-          disabled={busy || !target || !history?.active}
-          title="Activate the bundle that was active before the current one"
-          onClick={() => void act(async () => {
-            const d = await bundleApi.rollback(target, null, '');
-            return `rolled back: ${d.short_id} active on ${d.node}`;
-          })}>Roll back</button>
+          disabled={busy || !target || !history?.active?.previous_bundle_id}
+          title={history?.active?.previous_bundle_id
+            ? 'Activate the bundle that was active before the current one (asks first)'
+            : 'Nothing earlier to roll back to on this node'}
+          onClick={() => void act(rollback(null))}>Roll back</button>
       </div>
       {note && <div className="jp-mlprod-hint" data-testid="mlprod-deploy-result">{note}</div>}
       <ErrorBox error={error} testid="mlprod-deploy-error" />
       {history && (
-        <table className="jp-mlprod-table" data-testid="mlprod-deployments-table">
+        <table className="jp-mlprod-table jp-mod-stack" data-testid="mlprod-deployments-table">
           <thead><tr><th>#</th><th>Bundle</th><th>Action</th><th /></tr></thead>
           <tbody>
             {history.deployments.map(d => (
               <tr key={d.id} data-testid={`mlprod-deployment-${d.id}`} data-status={d.active ? 'succeeded' : 'none'}>
-                <td>{d.id}</td>
+                <td data-label="#">{d.id}</td>
                 <td><code title={d.bundle_id}>{d.short_id}</code><div className="jp-mlprod-hint">{d.bundle?.message ?? ''}</div></td>
                 <td>{d.action}<div className="jp-mlprod-hint">{formatTime(d.created_at)} · {d.actor ?? '?'}</div></td>
                 <td>
                   {d.active ? <span className="jp-mlprod-badge" data-status="succeeded">active</span> : (
                     <button className="jp-mlprod-link" data-testid={`mlprod-rollback-to-${d.id}`} disabled={busy}
-                      onClick={() => void act(async () => {
-                        const n = await bundleApi.rollback(target, d.bundle_id, '');
-                        return `rolled back: ${n.short_id} active on ${n.node}`;
-                      })}>roll back to this</button>
+                      onClick={() => void act(rollback(d.bundle_id))}>roll back to this</button>
                   )}
                 </td>
               </tr>
@@ -147,5 +173,26 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
       )}
       <AuditList refresh={audit} />
     </fieldset>
+  );
+}
+
+/** "abc123def456 “retrained on May data”" for a bundle id, from what the panel knows. */
+function describe(
+  id: string | null,
+  deployment: IDeployment | null,
+  bundles: IBundleSummary[],
+  history: IDeploymentHistory | null
+): JSX.Element {
+  if (!id) {
+    return <em>nothing</em>;
+  }
+  const known = bundles.find(b => b.id === id);
+  const deployed = deployment ?? history?.deployments.find(d => d.bundle_id === id) ?? null;
+  const message = known?.message ?? deployed?.bundle?.message ?? '';
+  return (
+    <span>
+      <code>{known?.short_id ?? deployed?.short_id ?? id.slice(0, 12)}</code>
+      {message ? ` “${message}”` : ''}
+    </span>
   );
 }

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { endpointApi } from '../api_more';
+import { endpointApi } from '../api_endpoints';
 import { errorMessage } from '../handler';
 import { ErrorBox } from '../format';
 import { IEndpoint, ITestResult } from '../types_endpoints';

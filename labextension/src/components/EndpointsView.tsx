@@ -1,7 +1,7 @@
 import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { endpointApi } from '../api_more';
+import { endpointApi } from '../api_endpoints';
 import { errorMessage } from '../handler';
 import { ErrorBox, usePoll } from '../format';
 import { IEndpoint, IEndpointStats, IServerInfo } from '../types_endpoints';
@@ -18,6 +18,9 @@ export function showEndpoint(name: string): void {
   endpointShown.emit(name);
 }
 
+/** Endpoints being served right now by "Serve this notebook" (the view says so). */
+export const servingNow = new Set<string>();
+
 /** The endpoint asked for before the panel rendered, once. */
 export function takePendingEndpoint(): string | null {
   const name = pending;
@@ -29,30 +32,76 @@ function num(value: number | null | undefined, digits = 1): string {
   return value === null || value === undefined ? '–' : value.toFixed(digits);
 }
 
+function spanLabel(stats: IEndpointStats | null): string {
+  const w = stats?.window_s;
+  if (!w) {
+    return 'since the server started';
+  }
+  return w >= 90 ? `last ${Math.round(w / 60)} min` : `last ${Math.round(w)} s`;
+}
+
+/** Versions with totals and latency over the last minutes; stacks into lines when narrow. */
 function VersionsTable(props: { endpoint: IEndpoint; stats: IEndpointStats | null }): JSX.Element {
   const ep = props.endpoint;
+  const span = spanLabel(props.stats);
   return (
-    <table className="jp-mlprod-table" data-testid={`mlprod-endpoint-versions-${ep.name}`}>
+    <table className="jp-mlprod-table jp-mod-stack" data-testid={`mlprod-endpoint-versions-${ep.name}`}>
+      <caption className="jp-mlprod-hint">rates and latency: {span}</caption>
       <thead>
-        <tr><th>Version</th><th>Status</th><th>Weight</th><th>req/s</th><th>p50</th><th>p99</th><th>Errors</th></tr>
+        <tr>
+          <th>Version</th><th>Status</th><th>Weight</th>
+          <th title="Since the server started">Requests</th><th title="Since the server started">Errors</th>
+          <th title={`Requests per second, ${span}`}>req/s</th>
+          <th title={`Latency, ${span}`}>p50</th><th title={`Latency, ${span}`}>p95</th>
+        </tr>
       </thead>
       <tbody>
         {ep.versions.map(v => {
           const s = props.stats?.versions[v.version];
+          const latency = s?.latency_ms;
           return (
             <tr key={v.version} data-testid={`mlprod-endpoint-version-${ep.name}-${v.version}`} data-status={v.status}>
-              <td title={v.notebook}>{v.version}{v.shadow ? ' (shadow)' : ''}{v.live ? ' ●' : ''}</td>
-              <td title={v.error ?? ''}>{v.status}</td>
-              <td>{v.weight}</td>
-              <td>{num(s?.req_per_s, 2)}</td>
-              <td>{s?.latency_ms ? `${num(s.latency_ms.p50)} ms` : '–'}</td>
-              <td>{s?.latency_ms ? `${num(s.latency_ms.p99)} ms` : '–'}</td>
-              <td>{s ? s.errors : '–'}</td>
+              <td data-label="version" title={v.notebook}>
+                <strong>{v.version}</strong>{v.shadow ? ' (shadow)' : ''}{v.live ? ' ●' : ''}
+              </td>
+              <td data-label="status" title={v.error ?? ''}>{v.status}</td>
+              <td data-label="weight">{v.weight}%</td>
+              <td data-label="requests" data-testid="mlprod-stat-requests">{s ? s.requests : '–'}</td>
+              <td data-label="errors" data-testid="mlprod-stat-errors">{s ? s.errors : '–'}</td>
+              <td data-label="req/s" title={span}>{num(s?.req_per_s, 2)}</td>
+              <td data-label="p50" title={span} data-testid="mlprod-stat-p50">
+                {latency ? `${num(latency.p50)} ms` : '–'}
+              </td>
+              <td data-label="p95" title={span} data-testid="mlprod-stat-p95">
+                {latency ? `${num(latency.p95 ?? latency.p99)} ms` : '–'}
+              </td>
             </tr>
           );
         })}
       </tbody>
     </table>
+  );
+}
+
+/** Where the endpoint answers: each server's URL for predictions. */
+function EndpointUrls(props: { endpoint: IEndpoint }): JSX.Element {
+  const ep = props.endpoint;
+  if (!ep.servers.length) {
+    return (
+      <div className="jp-mlprod-hint" data-testid={`mlprod-endpoint-unserved-${ep.name}`}>
+        {servingNow.has(ep.name) ? 'starting a server and warming it up…' : 'not served: Open → Start a server'}
+      </div>
+    );
+  }
+  return (
+    <div className="jp-mlprod-urls">
+      {ep.servers.map(s => (
+        <a key={s.server_id} href={`${s.url}${ep.paths.predict}`} target="_blank" rel="noreferrer"
+          data-testid={`mlprod-endpoint-url-${ep.name}`} title="POST a JSON request here">
+          {`${s.url}${ep.paths.predict}`}
+        </a>
+      ))}
+    </div>
   );
 }
 
@@ -119,7 +168,7 @@ export function EndpointsView(props: { selected: string | null; onSelect: (name:
   return (
     <div className="jp-mlprod-view" data-testid="mlprod-endpoints-view">
       <ErrorBox error={error} testid="mlprod-endpoints-error" />
-      {endpoints && endpoints.length === 0 && (
+      {endpoints && endpoints.length === 0 && !(props.selected && servingNow.has(props.selected)) && (
         <div className="jp-mlprod-empty">No endpoint yet. Open a scoring notebook and use “Serve this notebook”.</div>
       )}
       <div className="jp-mlprod-cards" data-testid="mlprod-endpoints-table">
@@ -135,12 +184,17 @@ export function EndpointsView(props: { selected: string | null; onSelect: (name:
                 {e.name === props.selected ? 'Close' : 'Open'}
               </button>
             </div>
+            <EndpointUrls endpoint={e} />
             <VersionsTable endpoint={e} stats={stats[e.name] ?? null} />
           </div>
         ))}
       </div>
       {props.selected && !current && endpoints && (
-        <div className="jp-mlprod-empty">Endpoint “{props.selected}” not found.</div>
+        <div className="jp-mlprod-empty" data-testid="mlprod-endpoint-pending">
+          {servingNow.has(props.selected)
+            ? `Serving “${props.selected}”: creating it, starting a server and warming it up…`
+            : `Endpoint “${props.selected}” not found.`}
+        </div>
       )}
       {current && (
         <div className="jp-mlprod-endpoint-detail" data-testid={`mlprod-endpoint-detail-${current.name}`}>

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { bundleApi } from '../api_more';
+import { bundleApi } from '../api_bundles';
 import { errorMessage } from '../handler';
 import { ErrorBox, formatTime } from '../format';
 import { IAuditEvent, INode } from '../types_bundles';

@@ -1,43 +1,65 @@
-import { ReactWidget } from '@jupyterlab/ui-components';
+import { launchIcon, ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { api } from '../handler';
 import { usePoll } from '../format';
-import { IRun, IStep, isActive } from '../types';
-import { PipelineView } from './PipelineView';
-import { RunsView } from './RunsView';
-import { ScenariosView } from './ScenariosView';
-import { BundlesView } from './BundlesView';
-import { EndpointsView, endpointShown, takePendingEndpoint } from './EndpointsView';
-import { AuditView } from './AuditView';
+import { IRun, isActive } from '../types';
+import { IPanelActions, IViewContext, VIEWS } from '../views';
+import { endpointShown, takePendingEndpoint } from './EndpointsView';
 
-/** What the panel asks the application to do (commands live in index.ts). */
-export interface IPanelActions {
-  openStep: (step: IStep) => void;
-  openOutput: (runId: number | string, step: string) => void;
-  openLog: (runId: number | string, step: string) => void;
+export type { IPanelActions } from '../views';
+
+/** The bar of views: icons with tooltips; their names show when the panel is wide. */
+function ViewBar(props: {
+  current: string;
+  onSelect: (id: string) => void;
+  openInMain?: () => void;
+}): JSX.Element {
+  const current = VIEWS.find(v => v.id === props.current);
+  return (
+    <div className="jp-mlprod-tabs" role="tablist" aria-label="MLProd views">
+      {VIEWS.map(v => (
+        <button
+          key={v.id}
+          role="tab"
+          aria-selected={props.current === v.id}
+          aria-label={v.label}
+          title={v.caption}
+          className={'jp-mlprod-tab' + (props.current === v.id ? ' jp-mod-active' : '')}
+          data-testid={`mlprod-tab-${v.id}`}
+          onClick={() => props.onSelect(v.id)}
+        >
+          <v.icon.react tag="span" className="jp-mlprod-tab-icon" />
+          <span className="jp-mlprod-tab-label">{v.label}</span>
+        </button>
+      ))}
+      <span className="jp-mlprod-viewname" data-testid="mlprod-viewname">
+        {current?.label}
+      </span>
+      {props.openInMain && (
+        <button
+          className="jp-mlprod-tab jp-mlprod-tab-main"
+          title="Open MLProd in the main area (room for the DAG, diffs, timelines)"
+          aria-label="Open MLProd in the main area"
+          data-testid="mlprod-open-in-main"
+          onClick={props.openInMain}
+        >
+          <launchIcon.react tag="span" className="jp-mlprod-tab-icon" />
+        </button>
+      )}
+    </div>
+  );
 }
-
-type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles' | 'endpoints' | 'audit';
-
-const TABS: [Tab, string][] = [
-  ['pipeline', 'Pipeline'],
-  ['runs', 'Runs'],
-  ['scenarios', 'Scenarios'],
-  ['bundles', 'Bundles'],
-  ['endpoints', 'Endpoints'],
-  ['audit', 'Audit']
-];
 
 function PanelBody(props: { actions: IPanelActions }): JSX.Element {
   const [endpoint, setEndpoint] = React.useState<string | null>(takePendingEndpoint);
-  const [tab, setTab] = React.useState<Tab>(endpoint ? 'endpoints' : 'pipeline');
+  const [view, setView] = React.useState<string>(endpoint ? 'endpoints' : VIEWS[0].id);
 
   React.useEffect(() => {
     const show = (_: object, name: string) => {
       takePendingEndpoint();
       setEndpoint(name);
-      setTab('endpoints');
+      setView('endpoints');
     };
     endpointShown.connect(show);
     return () => {
@@ -45,9 +67,7 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
     };
   }, []);
   const [activeRun, setActiveRun] = React.useState<IRun | null>(null);
-  const [selected, setSelected] = React.useState<number | string | null>(
-    null
-  );
+  const [selectedRun, setSelectedRun] = React.useState<number | string | null>(null);
 
   // Follow a run that is already going when the panel opens.
   React.useEffect(() => {
@@ -75,70 +95,45 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
   }, [followId]);
   usePoll(follow, 1000, isActive(activeRun?.status));
 
-  const showRun = (id: number | string | null) => {
-    setSelected(id);
-    setTab('runs');
+  const context: IViewContext = {
+    actions: props.actions,
+    activeRun,
+    setActiveRun,
+    selectedRun,
+    setSelectedRun,
+    showRun: id => {
+      setSelectedRun(id);
+      setView('runs');
+    },
+    endpoint,
+    setEndpoint
   };
+  const current = VIEWS.find(v => v.id === view) ?? VIEWS[0];
 
   return (
     <div className="jp-mlprod-panel-body">
-      <div className="jp-mlprod-tabs" role="tablist">
-        {TABS.map(([t, label]) => (
-          <button
-            key={t}
-            role="tab"
-            aria-selected={tab === t}
-            className={'jp-mlprod-tab' + (tab === t ? ' jp-mod-active' : '')}
-            data-testid={`mlprod-tab-${t}`}
-            onClick={() => {
-              setTab(t);
-              if (t === 'runs' && tab === 'runs') {
-                setSelected(null);
-              }
-            }}
-          >
-            {label}
-          </button>
-        ))}
-      </div>
-      <div className="jp-mlprod-tabcontent">
-        {tab === 'pipeline' && (
-          <PipelineView
-            activeRun={activeRun}
-            onRunStarted={run => setActiveRun(run)}
-            onOpenStep={props.actions.openStep}
-            onShowRun={showRun}
-          />
-        )}
-        {tab === 'runs' && (
-          <RunsView
-            selected={selected}
-            onSelect={setSelected}
-            onOpenOutput={props.actions.openOutput}
-            onOpenLog={props.actions.openLog}
-            onRunUpdated={run =>
-              setActiveRun(current =>
-                current && current.id === run.id ? run : current
-              )
-            }
-          />
-        )}
-        {tab === 'scenarios' && <ScenariosView onShowRun={showRun} />}
-        {tab === 'bundles' && <BundlesView />}
-        {tab === 'endpoints' && (
-          <EndpointsView selected={endpoint} onSelect={setEndpoint} />
-        )}
-        {tab === 'audit' && <AuditView />}
+      <ViewBar
+        current={current.id}
+        openInMain={props.actions.openInMain}
+        onSelect={id => {
+          if (id === 'runs' && view === 'runs') {
+            setSelectedRun(null); // a second click goes back to the table
+          }
+          setView(id);
+        }}
+      />
+      <div className="jp-mlprod-tabcontent" data-testid={`mlprod-view-${current.id}`}>
+        {current.render(context)}
       </div>
     </div>
   );
 }
 
-/** The left-sidebar panel (`mlprod-panel`). */
+/** The MLProd panel: `mlprod-panel` in the left sidebar, or a main-area tab. */
 export class MlprodPanel extends ReactWidget {
-  constructor(private readonly actions: IPanelActions) {
+  constructor(private readonly actions: IPanelActions, id = 'mlprod-panel') {
     super();
-    this.id = 'mlprod-panel';
+    this.id = id;
     this.addClass('jp-mlprod-panel');
   }
 

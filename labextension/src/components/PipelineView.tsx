@@ -5,6 +5,7 @@ import { cellProgress, ErrorBox, statusLabel, usePoll } from '../format';
 import { IPipeline, IRun, IStep, isActive } from '../types';
 import { DagView } from './DagView';
 import { RunForm } from './RunForm';
+import { StepError } from './StepError';
 
 export interface IPipelineViewProps {
   /** The run the panel follows (started here or found running). */
@@ -138,6 +139,8 @@ export function PipelineView(props: IPipelineViewProps): JSX.Element {
           </button>
         </div>
       )}
+      {run?.status === 'failed' &&
+        (run.steps ?? []).map(sr => <StepError key={sr.step} stepRun={sr} showStep />)}
       {pipeline && (
         <DagView
           steps={pipeline.steps}

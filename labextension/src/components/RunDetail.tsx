@@ -1,5 +1,7 @@
 import * as React from 'react';
 
+import { StepError } from './StepError';
+
 import { api, changed, errorMessage } from '../handler';
 import {
   cellProgress,
@@ -210,18 +212,7 @@ function StepRunRow(props: {
           {sr.reason}
         </div>
       )}
-      {sr.error && (
-        <div
-          className="jp-mlprod-error"
-          data-testid={`mlprod-steprun-error-${sr.step}`}
-        >
-          {sr.error.cell_index !== null && sr.error.cell_index !== undefined
-            ? `cell index ${sr.error.cell_index}: `
-            : ''}
-          <strong>{sr.error.ename}</strong>
-          {sr.error.evalue ? `: ${sr.error.evalue}` : ''}
-        </div>
-      )}
+      <StepError stepRun={sr} />
       <div className="jp-mlprod-steprun-actions">
         <button
           className="jp-mlprod-link"

@@ -89,7 +89,7 @@ function RunsTable(props: {
         <div className="jp-mlprod-empty">No run yet.</div>
       )}
       {runs && runs.length > 0 && (
-        <table className="jp-mlprod-table" data-testid="mlprod-runs-table">
+        <table className="jp-mlprod-table jp-mod-stack" data-testid="mlprod-runs-table">
           <thead>
             <tr>
               <th>#</th>
@@ -111,18 +111,18 @@ function RunsTable(props: {
                 onKeyDown={e => e.key === 'Enter' && props.onSelect(run.id)}
                 title="Show the steps of this run"
               >
-                <td>{run.id}</td>
+                <td data-label="#">{run.id}</td>
                 <td>
                   <span className="jp-mlprod-badge" data-status={run.status}>
                     {statusLabel(run.status)}
                   </span>
                 </td>
-                <td>{formatTime(run.started_at ?? run.created_at)}</td>
-                <td>{formatDuration(run.duration)}</td>
-                <td className="jp-mlprod-params">
+                <td data-label="started">{formatTime(run.started_at ?? run.created_at)}</td>
+                <td data-label="took">{formatDuration(run.duration)}</td>
+                <td className="jp-mlprod-params jp-mod-wide" data-label="parameters">
                   {formatParameters(run.parameters)}
                 </td>
-                <td>{run.trigger ?? '—'}</td>
+                <td data-label="by">{run.trigger ?? '—'}</td>
               </tr>
             ))}
           </tbody>

@@ -1,7 +1,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
-import { scenarioApi } from '../api_more';
+import { scenarioApi } from '../api_scenarios';
 import { api, ApiError, errorMessage } from '../handler';
 import { ErrorBox } from '../format';
 import {
@@ -12,6 +12,7 @@ import {
   ITrigger,
   IValidationError
 } from '../types_scenarios';
+import { changedPaths, concerns } from '../touched';
 import { Choice, Field, TextInput } from './fields';
 import { newReporter, ReporterEditor } from './ReporterEditor';
 import { newTrigger, TriggerEditor } from './TriggerEditor';
@@ -74,6 +75,8 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
   const [check, setCheck] = React.useState<IScenarioValidation | null>(null);
   const [saveError, setSaveError] = React.useState<ApiError | string | null>(null);
   const [saving, setSaving] = React.useState(false);
+  const [attempted, setAttempted] = React.useState(false);
+  const [checkedJson, setCheckedJson] = React.useState<string | null>(null);
   const seq = React.useRef(0);
   const currentId = props.scenario?.id ?? null;
 
@@ -83,6 +86,7 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
 
   const [sent, paramsProblem] = clean(spec, paramsText);
   const sentJson = JSON.stringify(sent);
+  const opened = React.useRef({ json: sentJson, params: paramsText });
   const firstRender = React.useRef(true);
   React.useEffect(() => {
     if (!firstRender.current) {
@@ -93,19 +97,40 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
     const handle = window.setTimeout(() => {
       scenarioApi
         .validate(JSON.parse(sentJson), currentId)
-        .then(v => mine === seq.current && setCheck(v))
+        .then(v => {
+          if (mine === seq.current) {
+            setCheck(v);
+            setCheckedJson(sentJson);
+          }
+        })
         .catch(err => mine === seq.current && setSaveError(errorMessage(err)));
     }, DEBOUNCE_MS);
     return () => window.clearTimeout(handle);
   }, [sentJson, currentId]);
 
-  const errors: IValidationError[] = [...(check?.errors ?? [])];
+  const allErrors: IValidationError[] = [...(check?.errors ?? [])];
+  // Shown: errors of fields typed in (all of them once Save was pressed, or when editing a
+  // stored scenario), except a field edited since the server's last check (its error is stale).
+  const touched = changedPaths(JSON.parse(opened.current.json), sent);
+  if (paramsText !== opened.current.params) {
+    touched.push('run.parameters');
+  }
+  const sinceCheck = checkedJson ? changedPaths(JSON.parse(checkedJson), sent) : [];
+  const showAll = attempted || currentId !== null;
+  const errors = allErrors.filter(
+    e => (showAll || touched.some(p => concerns(p, e.field))) &&
+      !sinceCheck.some(p => concerns(p, e.field))
+  );
   if (paramsProblem) {
-    errors.push({ field: 'run.parameters', message: paramsProblem });
+    allErrors.push({ field: 'run.parameters', message: paramsProblem });
+    if (showAll || touched.includes('run.parameters')) {
+      errors.push(allErrors[allErrors.length - 1]);
+    }
   }
   if (saveError instanceof ApiError && saveError.field) {
     if (!errors.some(e => e.field === saveError.field)) {
       errors.push({ field: saveError.field, message: saveError.message });
+      allErrors.push(errors[errors.length - 1]);
     }
   }
 
@@ -119,6 +144,7 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
   const policies = spec.policies ?? {};
 
   const save = async () => {
+    setAttempted(true);
     if (paramsProblem) {
       setSaveError(paramsProblem);
       return;
@@ -249,9 +275,10 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
         </Field>
       </fieldset>
       <div className="jp-mlprod-hint" data-testid="mlprod-scenario-validity"
-        data-valid={check ? String(check.valid && errors.length === 0) : 'unknown'}>
-        {!check ? 'checking…' : check.valid && errors.length === 0 ? '✓ valid'
-          : `${errors.length} problem${errors.length === 1 ? '' : 's'} to fix`}
+        data-valid={check ? String(check.valid && allErrors.length === 0) : 'unknown'}>
+        {!check ? 'checking…' : check.valid && allErrors.length === 0 ? '✓ valid'
+          : errors.length ? `${errors.length} problem${errors.length === 1 ? '' : 's'} to fix`
+            : 'fill in the form; problems show as you type'}
       </div>
       <ErrorBox error={saveText} testid="mlprod-scenario-save-error" />
       <div className="jp-mlprod-actions">

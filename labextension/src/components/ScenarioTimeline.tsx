@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { scenarioApi } from '../api_more';
+import { scenarioApi } from '../api_scenarios';
 import { errorMessage } from '../handler';
 import { ErrorBox, formatDuration, formatTime, statusLabel, usePoll } from '../format';
 import { IFire } from '../types_scenarios';
@@ -86,7 +86,7 @@ export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JS
         </div>
       )}
       {fires && fires.length > 0 && (
-        <table className="jp-mlprod-table" data-testid="mlprod-timeline-table">
+        <table className="jp-mlprod-table jp-mod-stack" data-testid="mlprod-timeline-table">
           <thead>
             <tr><th>Due</th><th>Scenario</th><th>Outcome</th><th>Took</th></tr>
           </thead>
@@ -96,13 +96,13 @@ export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JS
                 tabIndex={f.run_id ? 0 : -1} title={f.reason ?? (f.run_id ? `Open run ${f.run_id}` : '')}
                 onClick={() => f.run_id && props.onShowRun(f.run_id)}
                 onKeyDown={e => e.key === 'Enter' && f.run_id && props.onShowRun(f.run_id)}>
-                <td>{formatTime(f.due_at)}</td>
+                <td data-label="due">{formatTime(f.due_at)}</td>
                 <td>{f.scenario}<div className="jp-mlprod-hint">{f.trigger ?? f.kind}</div></td>
                 <td>
                   <span className="jp-mlprod-badge" data-status={fireStatus(f)}>{statusLabel(fireStatus(f))}</span>
                   {f.run_id && <div className="jp-mlprod-hint">run {f.run_id}</div>}
                 </td>
-                <td>{formatDuration(f.duration)}</td>
+                <td data-label="took">{formatDuration(f.duration)}</td>
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { scenarioApi } from '../api_more';
+import { scenarioApi } from '../api_scenarios';
 import { changed, errorMessage } from '../handler';
 import { ErrorBox, formatTime, usePoll } from '../format';
 import { IScenario } from '../types_scenarios';

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { endpointApi } from '../api_more';
+import { endpointApi } from '../api_endpoints';
 import { ApiError, errorMessage } from '../handler';
 import { IEndpoint } from '../types_endpoints';
 
