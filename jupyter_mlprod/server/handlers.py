@@ -10,7 +10,8 @@ import importlib
 
 from .base import API, MlprodHandler, OpenAPIHandler, UnknownRouteHandler
 
-_MODULES = ("routes_pipelines", "routes_bundles", "routes_scenarios", "routes_endpoints")
+_MODULES = ("routes_pipelines", "routes_bundles", "routes_scenarios", "routes_endpoints",
+            "routes_metrics")
 
 ROUTES: list[tuple[str, str, type[MlprodHandler]]] = [
     row for name in _MODULES for row in importlib.import_module(f"{__package__}.{name}").ROUTES
