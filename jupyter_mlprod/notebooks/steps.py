@@ -38,10 +38,14 @@ class StepSpec:
         return data
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "path": self.path, "inputs": list(self.inputs),
+        data = {"name": self.name, "path": self.path, "inputs": list(self.inputs),
                 "outputs": list(self.outputs), "after": list(self.after),
-                "timeout": self.timeout, "retries": self.retries,
-                "checks": [dict(c) for c in self.checks], "probes": self.probes}
+                "timeout": self.timeout, "retries": self.retries}
+        if self.checks:  # absent means none / probes on, as in the notebook's metadata
+            data["checks"] = [dict(c) for c in self.checks]
+        if self.probes is not True:
+            data["probes"] = self.probes
+        return data
 
 
 def validate_project_path(value: str, *, field: str, allow_glob: bool = True) -> str:
