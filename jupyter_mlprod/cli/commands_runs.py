@@ -93,7 +93,7 @@ def cmd_runs(ctx) -> int:
 def cmd_show(ctx) -> int:
     run = ctx.project.get_run(ctx.ns.run)
     if ctx.json:
-        ctx.emit(run, "")
+        ctx.emit(dict(run, checks=ctx.project.metrics.run_checks(run["id"])["checks"]), "")
         return 0
     selection = run["selection"] or {}
     what = (f"steps {', '.join(selection['steps'])}" if selection.get("steps") else
@@ -109,5 +109,10 @@ def cmd_show(ctx) -> int:
     if run["error"]:
         lines.append(f"error       {run['error']}")
     lines += ["", text_table(STEP_RUN_HEADERS, step_run_rows(run, output_paths(ctx.project, run)))]
+    checks = ctx.project.metrics.run_checks(run["id"])
+    if checks["checks"]:
+        from .commands_metrics import check_lines
+
+        lines += [""] + check_lines(checks)
     ctx.out("\n".join(lines))
     return 0
