@@ -9,6 +9,7 @@ import { RunsView } from './RunsView';
 import { ScenariosView } from './ScenariosView';
 import { BundlesView } from './BundlesView';
 import { EndpointsView, endpointShown, takePendingEndpoint } from './EndpointsView';
+import { MetricsView } from './MetricsView';
 
 /** What the panel asks the application to do (commands live in index.ts). */
 export interface IPanelActions {
@@ -17,11 +18,12 @@ export interface IPanelActions {
   openLog: (runId: number | string, step: string) => void;
 }
 
-type Tab = 'pipeline' | 'runs' | 'scenarios' | 'bundles' | 'endpoints';
+type Tab = 'pipeline' | 'runs' | 'metrics' | 'scenarios' | 'bundles' | 'endpoints';
 
 const TABS: [Tab, string][] = [
   ['pipeline', 'Pipeline'],
   ['runs', 'Runs'],
+  ['metrics', 'Metrics'],
   ['scenarios', 'Scenarios'],
   ['bundles', 'Bundles'],
   ['endpoints', 'Endpoints']
@@ -121,6 +123,7 @@ function PanelBody(props: { actions: IPanelActions }): JSX.Element {
             }
           />
         )}
+        {tab === 'metrics' && <MetricsView onShowRun={showRun} />}
         {tab === 'scenarios' && <ScenariosView onShowRun={showRun} />}
         {tab === 'bundles' && <BundlesView />}
         {tab === 'endpoints' && (
