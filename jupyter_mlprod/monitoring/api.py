@@ -3,6 +3,7 @@
 The value never goes to the store from the kernel: it is displayed as an output with the
 METRIC_MIME type, so it travels inside the executed notebook (local pool or Dask alike) and
 the run service records it after the step. Interactively the same output just shows the value.
+Everything a cell logs becomes one output at the end of the cell.
 This module is imported by the kernel: it stays stdlib-only and cheap.
 """
 from __future__ import annotations
@@ -50,15 +51,40 @@ def log_metrics(values: dict) -> None:
         _emit(checked)
 
 
+# Metrics logged during a cell, shown as ONE output when the cell ends: a loop of 1,000
+# log_metric calls must not send 1,000 messages (nbclient gives up waiting for IOPub output).
+_pending: dict[str, float] = {}
+_hooked: list = []
+
+
 def _emit(metrics: dict[str, float]) -> None:
-    text = "\n".join(f"metric {name} = {value:g}" for name, value in metrics.items())
     try:
         from IPython import get_ipython
-        from IPython.display import publish_display_data
     except ImportError:  # plain Python: nothing can carry it, show it
-        print(text)
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is None:
+        print(_text(metrics))
         return
-    if get_ipython() is None:
-        print(text)
+    for name, value in metrics.items():
+        _pending.pop(name, None)   # a name logged again moves to the end with its last value
+        _pending[name] = value
+    if shell not in _hooked:
+        shell.events.register("post_run_cell", _flush)
+        _hooked.append(shell)
+
+
+def _flush(*_result) -> None:
+    """At the end of the cell (post_run_cell: still the cell's output), show what it logged."""
+    if not _pending:
         return
-    publish_display_data({METRIC_MIME: {"metrics": metrics}, "text/plain": text})
+    from IPython.display import publish_display_data
+
+    metrics = dict(_pending)
+    _pending.clear()
+    publish_display_data({METRIC_MIME: {"metrics": metrics}, "text/plain": _text(metrics)})
+
+
+def _text(metrics: dict[str, float]) -> str:
+    return "\n".join(f"metric {name} = {value:g}" for name, value in metrics.items())

@@ -193,3 +193,21 @@ def test_outside_a_kernel_log_metric_shows_the_value_and_records_nothing(capsys)
 
     mlprod.log_metric("roc_auc", 0.91)
     assert capsys.readouterr().out == "metric roc_auc = 0.91\n"
+
+
+def test_a_loop_logging_1000_metrics_records_them_all_as_one_output(tmp_path, make_step,
+                                                                    open_project):
+    make_step(tmp_path, "evaluate", [
+        "import jupyter_mlprod as mlprod\nfor i in range(1000):\n    mlprod.log_metric(f'm{i}', i)\n"
+        "mlprod.log_metric('m0', -1)", "print('after')"])
+    project = open_project(tmp_path)
+    run = project.start_run(wait=True)
+    assert run["status"] == "succeeded", run
+    metrics = project.metrics.run_metrics(run["id"])["metrics"]
+    assert len(metrics) == 1000
+    assert _by_name(metrics)["m0"]["value"] == -1 and _by_name(metrics)["m999"]["value"] == 999
+    import json
+
+    executed = json.loads((tmp_path / ".mlprod/runs" / str(run["id"]) / "evaluate.ipynb").read_text())
+    loop = [c for c in executed["cells"] if "range(1000)" in "".join(c["source"])][0]
+    assert len(loop["outputs"]) == 1   # one display for the whole cell, in that cell
