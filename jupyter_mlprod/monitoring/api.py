@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 from ..errors import InvalidInput
 
@@ -26,7 +27,8 @@ def validate_metric(name: object, value: object) -> tuple[str, float]:
                            f"limit is {MAX_NAME}", field="name")
     if any(ord(ch) < 32 for ch in name):
         raise InvalidInput(f"metric name {name!r} contains control characters", field="name")
-    if isinstance(value, str) or not isinstance(value, numbers.Real):
+    if type(value) not in (float, int) and (isinstance(value, str) or
+                                            not isinstance(value, numbers.Real)):
         raise InvalidInput(f"metric {name!r} must be a number, got {type(value).__name__} "
                            f"{value!r:.60}", field=name)
     number = float(value)
@@ -58,12 +60,7 @@ _hooked: list = []
 
 
 def _emit(metrics: dict[str, float]) -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # plain Python: nothing can carry it, show it
-        shell = None
-    else:
-        shell = get_ipython()
+    shell = _shell()
     if shell is None:
         print(_text(metrics))
         return
@@ -73,6 +70,13 @@ def _emit(metrics: dict[str, float]) -> None:
     if shell not in _hooked:
         shell.events.register("post_run_cell", _flush)
         _hooked.append(shell)
+
+
+def _shell():
+    ipython = sys.modules.get("IPython")  # a kernel has imported it; plain Python may not
+    if ipython is None:
+        return None
+    return ipython.get_ipython()
 
 
 def _flush(*_result) -> None:

@@ -22,7 +22,7 @@ from .spec import MAX_COLUMNS
 DISTINCT_CAP = 10_000
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-_BLOCK = 8 << 20
+_BLOCK = 16 << 20  # bytes of CSV parsed at a time: memory stays a small multiple of it
 _NULL_TEXT = {"", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A"}
 
 

@@ -55,7 +55,7 @@ function spec(series: IMetricSeries): VisualizationSpec {
     type: 'quantitative',
     title: null,
     scale: { zero: false },
-    axis: { tickCount: 4, format: '~s' }
+    axis: { tickCount: 4, format: '~g' }
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
