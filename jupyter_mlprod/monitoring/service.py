@@ -59,6 +59,8 @@ class MetricService:
     # -- reading (doors) ------------------------------------------------------------------
     def run_metrics(self, run_id, step: str | None = None) -> dict:
         run = self._run(run_id)
+        if step is not None and not isinstance(step, str):
+            raise InvalidInput("step must be a step name", field="step")
         if step is not None and not any(s["step"] == step for s in run["steps"]):
             raise NotFound(f"run {run['id']} has no step {step!r}", field="step")
         return {"run_id": run["id"], "metrics": [_metric_view(r) for r in
@@ -71,8 +73,13 @@ class MetricService:
                 "checks": checks}
 
     def history(self, step: str, metric: str | None = None, last: int = 20) -> dict:
-        if not isinstance(step, str) or not step:
-            raise InvalidInput("step must name a step", field="step")
+        from ..notebooks.steps import STEP_NAME
+
+        if not isinstance(step, str) or not STEP_NAME.match(step):
+            raise InvalidInput(f"step {step!r} is not a step name", field="step")
+        if metric is not None and (not isinstance(metric, str) or not 0 < len(metric) <= 400):
+            raise InvalidInput("metric must be a metric name of 1 to 400 characters",
+                               field="metric")
         if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= MAX_LAST:
             raise InvalidInput(f"last must be a whole number from 1 to {MAX_LAST}", field="last")
         series: dict[str, list] = {}

@@ -44,6 +44,7 @@ async def test_metrics_checks_and_history_of_the_example_pipeline(api):
     ("/runs/{id}/checks", {"id": 999}, None, 404, "run"),
     ("/steps/{step}/metrics", {"step": "evaluate"}, {"last": "0"}, 400, "last"),
     ("/steps/{step}/metrics", {"step": "evaluate"}, {"last": "many"}, 400, "last"),
+    ("/steps/{step}/metrics", {"step": "no way"}, None, 400, "step"),
 ])
 async def test_bad_metric_requests_are_4xx_naming_the_field(api, route, values, params, status,
                                                            field):
