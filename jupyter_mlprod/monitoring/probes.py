@@ -125,16 +125,26 @@ def _feed_batch(stats: TableStats, batch, names: list[str]) -> None:
         column = batch.column(name)
         stats.nulls[name] += column.null_count
         if stats.distinct[name] is not None:
-            stats.add_distinct(name, pc.unique(column).drop_null().to_pylist())
+            unique = pc.unique(column)
+            if len(unique) > DISTINCT_CAP + 1:   # capped already: no need to look at them
+                stats.distinct[name] = None
+            else:
+                stats.add_distinct(name, unique.drop_null().to_pylist())
         kind = column.type
-        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-            valid = column.drop_null()
-            if pa.types.is_floating(kind):
+        count = len(column) - column.null_count
+        if (pa.types.is_integer(kind) or pa.types.is_floating(kind)) and count:
+            # One pass each over the block; min_max skips NaN, a NaN sum means the block
+            # holds NaN (Parquet), and only then the slower filtered pass.
+            bounds = pc.min_max(column)
+            total = pc.sum(column.cast(pa.float64()) if pa.types.is_integer(kind) else column).as_py()
+            if total is not None and math.isnan(total):
+                valid = column.drop_null()
                 valid = valid.filter(pc.invert(pc.is_nan(valid)))
-            if len(valid):
-                bounds = pc.min_max(valid)
+                count = len(valid)
+                total = pc.sum(valid).as_py() if count else None
+            if count and bounds["min"].is_valid:
                 stats.add_numbers(name, bounds["min"].as_py(), bounds["max"].as_py(),
-                                  pc.sum(valid.cast(pa.float64())).as_py(), len(valid))
+                                  total, count)
         elif not pa.types.is_null(kind):
             stats.not_numeric.add(name)
 
