@@ -33,7 +33,8 @@ class Project:
         self._tag_lock = threading.Lock()
         self.runs = RunService(self.settings, self.repo, self.pipeline,
                                lambda: create_executor(self.settings.executor, self.settings), clock,
-                               audit_trail=self.audit_trail)
+                               audit_trail=self.audit_trail,
+                               after_step=lambda *args: self.metrics.after_step(*args))
 
     @classmethod
     def create(cls, root: str | Path, *, name: str | None = None, store_url: str | None = None,
@@ -90,6 +91,14 @@ class Project:
         return BundleService(self)
 
     @cached_property
+    def metrics(self):
+        from .monitoring import MetricService
+        from .store.metrics import MetricRepository
+
+        return MetricService(MetricRepository(self.engine, self.settings.name), self.repo,
+                             self.root, self.clock)
+
+    @cached_property
     def endpoints(self):
         from .serving import EndpointService
 
@@ -104,6 +113,7 @@ class Project:
         self.runs.close_orphans()  # a dead run's steps must not show as running
         latest = self.repo.latest_statuses()
         view = pipeline.to_dict()
+        checks = self.metrics.latest_checks()
         for step in view["steps"]:
             step["parameters"] = [p.to_dict() for p in pipeline.notebooks[step["path"]].parameters]
             last = latest.get(step["name"])
@@ -111,6 +121,7 @@ class Project:
                 "run_id": last["run_id"], "status": last["status"],
                 "finished_at": last["finished_at"].isoformat().replace("+00:00", "Z")
                 if last["finished_at"] else None}
+            step["latest_checks"] = checks.get(step["name"])
         return view
 
     # -- steps (tagging) ------------------------------------------------------------------

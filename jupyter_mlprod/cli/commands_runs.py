@@ -93,7 +93,7 @@ def cmd_runs(ctx) -> int:
 def cmd_show(ctx) -> int:
     run = ctx.project.get_run(ctx.ns.run)
     if ctx.json:
-        ctx.emit(run, "")
+        ctx.emit(dict(run, checks=ctx.project.metrics.run_checks(run["id"])["checks"]), "")
         return 0
     selection = run["selection"] or {}
     what = (f"steps {', '.join(selection['steps'])}" if selection.get("steps") else
@@ -113,5 +113,10 @@ def cmd_show(ctx) -> int:
     failures = [line for line in failure_lines(run, outputs) if line != run["error"]]
     if failures:
         lines += ["", *failures]
+    checks = ctx.project.metrics.run_checks(run["id"])
+    if checks["checks"]:
+        from .commands_metrics import check_lines
+
+        lines += [""] + check_lines(checks)
     ctx.out("\n".join(lines))
     return 0

@@ -9,7 +9,7 @@ value is checked by the service, which names the spec field at fault (`triggers[
     reporters  --webhook URL | --webhook-env VAR [--webhook-format slack|json]
                --email TO [--email-from ADDR] --smtp-host HOST [--smtp-port N]
                [--smtp-tls starttls|ssl|none] [--smtp-user USER --smtp-password-env VAR]
-               [--when always|failure|success|change]
+               [--when always|failure|success|change|warning|check_failed]
     policies   --misfire catch_up_once|skip   --overlap skip|queue   --retries N
                --retry-delay SECONDS
     other      --description TEXT   --disabled
@@ -89,7 +89,8 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--smtp-password-env", metavar="VAR",
                    help="environment variable holding the SMTP password (never stored)")
     p.add_argument("--when", metavar="WHEN",
-                   help="when the reporters send: always (default), failure, success or change")
+                   help="when the reporters send: always (default), failure, success, change, "
+                   "warning (a check warned or failed) or check_failed")
 
     o = parser.add_argument_group("policies")
     o.add_argument("--misfire", metavar="POLICY",

@@ -10,7 +10,7 @@ from ..errors import InvalidInput
 from ..paths import resolve_inside
 
 STEP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
-_KNOWN_KEYS = {"step", "inputs", "outputs", "after", "timeout", "retries"}
+_KNOWN_KEYS = {"step", "inputs", "outputs", "after", "timeout", "retries", "checks", "probes"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +22,8 @@ class StepSpec:
     after: tuple[str, ...] = ()
     timeout: int | None = None
     retries: int = 0
+    checks: tuple = ()          # of dicts, validated by monitoring.checks.parse_checks
+    probes: bool | dict = True  # data probes of the outputs (see monitoring.spec)
 
     def metadata(self) -> dict:
         data: dict = {"step": self.name, "inputs": list(self.inputs), "outputs": list(self.outputs)}
@@ -30,12 +32,21 @@ class StepSpec:
         if self.timeout is not None:
             data["timeout"] = self.timeout
         data["retries"] = self.retries
+        if self.checks:
+            data["checks"] = [dict(c) for c in self.checks]
+        if self.probes is not True:
+            data["probes"] = self.probes
         return data
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "path": self.path, "inputs": list(self.inputs),
+        data = {"name": self.name, "path": self.path, "inputs": list(self.inputs),
                 "outputs": list(self.outputs), "after": list(self.after),
                 "timeout": self.timeout, "retries": self.retries}
+        if self.checks:  # absent means none / probes on, as in the notebook's metadata
+            data["checks"] = [dict(c) for c in self.checks]
+        if self.probes is not True:
+            data["probes"] = self.probes
+        return data
 
 
 MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 4000  # the file system's own limits (NAME_MAX, PATH_MAX)
@@ -101,8 +112,14 @@ def parse_step(raw: object, path: str, *, field_prefix: str = "") -> StepSpec:
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
         raise InvalidInput(f"{where}: retries must be a whole number from 0 to 10",
                            field=_f(field_prefix, "retries"))
+    from ..monitoring.checks import parse_checks
+    from ..monitoring.spec import parse_probes
+
+    checks = parse_checks(raw.get("checks"), _f(field_prefix, "checks"))
+    probes = parse_probes(raw.get("probes"), _f(field_prefix, "probes"))
     return StepSpec(name=name, path=path, inputs=lists["inputs"], outputs=lists["outputs"],
-                    after=lists["after"], timeout=timeout, retries=retries)
+                    after=lists["after"], timeout=timeout, retries=retries, checks=checks,
+                    probes=probes)
 
 
 def relative_notebook_path(root: Path, value: str) -> tuple[str, Path]:

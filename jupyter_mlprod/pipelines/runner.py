@@ -24,7 +24,8 @@ HEARTBEAT_SECONDS = 5.0
 
 class RunExecution:
     def __init__(self, *, run_id: int, plan, pipeline, repo, executor: Executor, hasher,
-                 settings, clock: Clock, on_update: Callable[[int], None] | None = None):
+                 settings, clock: Clock, on_update: Callable[[int], None] | None = None,
+                 after_step: Callable | None = None):
         self.run_id = run_id
         self.plan = plan
         self.pipeline = pipeline
@@ -41,6 +42,9 @@ class RunExecution:
         self.executed: set[str] = set()
         self.running: dict[Future, tuple[str, str]] = {}  # future -> (step, fingerprint)
         self.progress_seen: dict[str, tuple] = {}
+        # (run_id, step spec, executed notebook) -> why the step's checks fail it, or None
+        self.after_step = after_step
+        self.check_failures: dict[str, str] = {}
 
     # -- main loop ------------------------------------------------------------------------
     def run(self) -> str:
@@ -104,7 +108,9 @@ class RunExecution:
                 continue
             broken = sorted(u for u in upstream if self.status[u] in ("failed", "skipped", "cancelled"))
             if broken:
-                self._set(name, "skipped", reason=f"upstream step {broken[0]} did not succeed",
+                why = self.check_failures.get(broken[0])
+                self._set(name, "skipped", reason=f"upstream step {broken[0]} " + (
+                          f"failed its checks ({why})" if why else "did not succeed"),
                           finished_at=self.clock.now())
                 continue
             if len(self.running) >= self.settings.parallelism:
@@ -175,6 +181,12 @@ class RunExecution:
         finished = self.clock.now()
         if result.status == "succeeded":
             self.executed.add(name)
+            failure = self._judge(name)
+            if failure:
+                self.check_failures[name] = failure
+                self._set(name, "failed", finished_at=self.clock.now(), reason=failure,
+                          error_cell_index=None, error_ename="CheckFailed", error_evalue=failure)
+                return
             self._set(name, "succeeded", fingerprint=fingerprint, finished_at=finished, reason=None,
                       error_cell_index=None, error_execution_count=None, error_cell_source=None,
                       error_ename=None, error_evalue=None,
@@ -195,6 +207,17 @@ class RunExecution:
                   error_execution_count=error.get("execution_count"),
                   error_cell_source=error.get("cell_source"), error_ename=error.get("ename"),
                   error_evalue=error.get("evalue"))
+
+    def _judge(self, name: str) -> str | None:
+        """Record the step's metrics and run its checks; a failing ERROR check fails it."""
+        if self.after_step is None:
+            return None
+        try:
+            return self.after_step(self.run_id, self.pipeline.steps[name],
+                                   self.run_dir / f"{name}.ipynb")
+        except Exception:  # recording metrics must never break the run itself
+            log.exception("run %s: recording the metrics of step %s failed", self.run_id, name)
+            return None
 
     def _poll_progress(self, only: str | None = None) -> None:
         names = [only] if only else [n for n, _ in self.running.values()]

@@ -81,8 +81,11 @@ class Finisher:
         return updates, new, deliveries
 
     def _deliveries(self, row, spec, outcome, before, now) -> list[dict]:
-        wanted = [(i, r) for i, r in enumerate(spec.get("reporters", []))
-                  if should_report(r.get("when", "always"), outcome, before)]
+        reporters = spec.get("reporters", [])
+        monitoring = self._monitoring(row["run_id"]) if reporters else None
+        checks = monitoring["outcome"] if monitoring else None
+        wanted = [(i, r) for i, r in enumerate(reporters)
+                  if should_report(r.get("when", "always"), outcome, before, checks)]
         if not wanted:
             return []
         run = None
@@ -98,11 +101,22 @@ class Finisher:
             project=self.project.settings.name,
             scenario={"id": row["scenario_id"], "name": row["scenario_name"]}, fire=fire, run=run,
             previous=before, link=self.config.link(row["run_id"]),
-            trigger_text=trigger_text(row, spec))
+            trigger_text=trigger_text(row, spec), monitoring=monitoring)
         return [{"fire_id": row["id"], "scenario_id": row["scenario_id"], "position": i,
                  "kind": r["type"], "reporter": r, "report": report, "status": "pending",
                  "attempts": 0, "next_attempt_at": now, "lease_until": None, "last_error": None,
                  "created_at": now, "sent_at": None} for i, r in wanted]
+
+
+    def _monitoring(self, run_id: int | None) -> dict | None:
+        """The run's key metrics and check outcomes, which every report carries."""
+        if run_id is None:
+            return None
+        try:
+            return self.project.metrics.report(run_id)
+        except Exception:  # noqa: BLE001 - a report without metrics beats no report
+            log.exception("the metrics of run %s could not be read for its report", run_id)
+            return None
 
 
 def trigger_text(fire: dict, spec: dict) -> str:

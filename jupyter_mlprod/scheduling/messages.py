@@ -9,7 +9,8 @@ _WORD = {"succeeded": "succeeded", "failed": "FAILED", "cancelled": "was cancell
 
 
 def build_report(*, project: str, scenario: dict, fire: dict, run: dict | None,
-                 previous: str | None, link: str | None, trigger_text: str) -> dict:
+                 previous: str | None, link: str | None, trigger_text: str,
+                 monitoring: dict | None = None) -> dict:
     outcome = fire["outcome"]
     failed = next((s for s in (run or {}).get("steps", []) if s["status"] == "failed"), None)
     error = None
@@ -36,6 +37,13 @@ def build_report(*, project: str, scenario: dict, fire: dict, run: dict | None,
         "failed_step": failed["step"] if failed else None, "error": error,
         "steps": [{"step": s["step"], "status": s["status"], "duration": s["duration"]}
                   for s in (run or {}).get("steps", [])],
+        # key metrics and check outcomes (see monitoring.MetricService.report)
+        "metrics": [{"step": m["step"], "name": m["name"], "value": m["value"]}
+                    for m in (monitoring or {}).get("metrics", [])],
+        "checks": [{"step": c["step"], "metric": c["metric"], "outcome": c["outcome"],
+                    "value": c["value"], "message": c["message"]}
+                   for c in (monitoring or {}).get("checks", [])],
+        "checks_outcome": (monitoring or {}).get("outcome"),
     }
     report["summary"] = summary(report)
     report["text"] = text(report)
@@ -79,7 +87,20 @@ def text(r: dict) -> str:
                  + (f", attempt {r['attempt']}" if (r.get("attempt") or 1) > 1 else ""))
     if r.get("steps"):
         lines.append("Steps: " + ", ".join(f"{s['step']} {s['status']}" for s in r["steps"]))
+    lines += monitoring_lines(r)
     return "\n".join(lines)
+
+
+def monitoring_lines(r: dict) -> list[str]:
+    lines = []
+    if r.get("metrics"):
+        lines.append("Metrics: " + ", ".join(f"{m['step']}.{m['name']} = {m['value']:.4g}"
+                                             for m in r["metrics"] if m["value"] is not None))
+    if r.get("checks"):
+        lines.append(f"Checks: {r['checks_outcome']}")
+        lines += [f"  {c['outcome']}: {c['step']}: {c['message']}" for c in r["checks"]
+                  if c["outcome"] != "OK"]
+    return lines
 
 
 def values(report: dict) -> dict:
@@ -104,6 +125,8 @@ def slack_body(report: dict, template: str | None = None) -> dict:
               f"*Duration*\n{v['duration']}", f"*Trigger*\n{report['trigger_description']}"]
     if report.get("failed_step"):
         fields.append(f"*Failed step*\n{report['failed_step']}")
+    if report.get("checks_outcome"):
+        fields.append(f"*Checks*\n{report['checks_outcome']}")
     headline = f"{v['emoji']} *{_esc(report['summary'])}*"
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}},
               {"type": "section",
@@ -111,6 +134,10 @@ def slack_body(report: dict, template: str | None = None) -> dict:
     if report.get("error"):
         error = f"```{_esc(report['error'])[:2800]}```"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": error}})
+    extra = monitoring_lines(report)
+    if extra:
+        blocks.append({"type": "section",
+                       "text": {"type": "mrkdwn", "text": _esc("\n".join(extra))[:2900]}})
     return {"text": f"{v['emoji']} {report['summary']}", "blocks": blocks}
 
 

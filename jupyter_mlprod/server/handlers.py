@@ -11,7 +11,7 @@ import importlib
 from .base import API, MlprodHandler, OpenAPIHandler, UnknownRouteHandler
 
 _MODULES = ("routes_pipelines", "routes_bundles", "routes_scenarios", "routes_endpoints",
-            "routes_audit")
+            "routes_audit", "routes_metrics")
 
 ROUTES: list[tuple[str, str, type[MlprodHandler]]] = [
     row for name in _MODULES for row in importlib.import_module(f"{__package__}.{name}").ROUTES

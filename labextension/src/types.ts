@@ -5,6 +5,8 @@
  * these interfaces only mirror it for the panel. No rule lives here.
  */
 
+import { ICheck, ICheckSummary, Probes } from './types_metrics';
+
 export type ParameterType =
   | 'int'
   | 'float'
@@ -53,6 +55,10 @@ export interface IStep {
   retries: number;
   parameters: IParameterSpec[];
   latest: ILatestStepRun | null;
+  checks?: ICheck[];
+  probes?: Probes;
+  /** The outcome of the checks of the step's newest judged step run. */
+  latest_checks?: ICheckSummary | null;
 }
 
 export interface IEdge {
@@ -91,6 +97,8 @@ export interface IStepDeclaration {
   after: string[];
   timeout: number | null;
   retries: number;
+  checks?: ICheck[];
+  probes?: Probes;
 }
 
 export interface INotebookStep {

@@ -27,7 +27,13 @@ export interface ITrigger {
   on?: 'success' | 'failure' | 'any';
 }
 
-export type ReportWhen = 'always' | 'failure' | 'success' | 'change';
+export type ReportWhen =
+  | 'always'
+  | 'failure'
+  | 'success'
+  | 'change'
+  | 'warning'
+  | 'check_failed';
 
 export interface IReporter {
   type: 'webhook' | 'email';

@@ -1,4 +1,4 @@
-import { LabIcon, listIcon, historyIcon } from '@jupyterlab/ui-components';
+import { LabIcon, listIcon, historyIcon, lineFormIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { bundleIcon, endpointIcon, mlprodIcon, scenarioIcon } from './icons';
@@ -6,6 +6,7 @@ import { IRun, IStep } from './types';
 import { AuditView } from './components/AuditView';
 import { BundlesView } from './components/BundlesView';
 import { EndpointsView } from './components/EndpointsView';
+import { MetricsView } from './components/MetricsView';
 import { PipelineView } from './components/PipelineView';
 import { RunsView } from './components/RunsView';
 import { ScenariosView } from './components/ScenariosView';
@@ -66,6 +67,13 @@ export const VIEWS: IPanelView[] = [
         onOpenOutput={c.actions.openOutput} onOpenLog={c.actions.openLog}
         onRunUpdated={run => c.setActiveRun(cur => (cur && cur.id === run.id ? run : cur))} />
     )
+  },
+  {
+    id: 'metrics',
+    label: 'Metrics',
+    caption: 'Metrics: trends per step and metric across runs, check outcomes',
+    icon: lineFormIcon,
+    render: c => <MetricsView onShowRun={c.showRun} />
   },
   {
     id: 'scenarios',

@@ -1,3 +1,4 @@
 import './base.css';
 import './scenarios.css';
 import './endpoints.css';
+import './metrics.css';

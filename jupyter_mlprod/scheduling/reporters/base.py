@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-WHEN = ("always", "failure", "success", "change")
+WHEN = ("always", "failure", "success", "change", "warning", "check_failed")
 FAILURES = ("failed", "error")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -35,9 +35,16 @@ class ReporterType:
         return dict(spec)
 
 
-def should_report(when: str, outcome: str, previous: str | None) -> bool:
+def should_report(when: str, outcome: str, previous: str | None,
+                  checks: str | None = None) -> bool:
     """always | failure (failed, or the trigger itself erred) | success | change (the outcome
-    differs from the scenario's previous one; the first outcome counts as a change)."""
+    differs from the scenario's previous one; the first outcome counts as a change) |
+    warning (a check of the run gave WARNING or ERROR) | check_failed (a check gave ERROR).
+    `checks` is the worst check outcome of the run (None: no check was judged)."""
+    if when == "warning":
+        return checks in ("WARNING", "ERROR")
+    if when == "check_failed":
+        return checks == "ERROR"
     if when == "always":
         return True
     if when == "failure":

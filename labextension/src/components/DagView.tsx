@@ -3,6 +3,7 @@ import * as React from 'react';
 
 import { statusLabel } from '../format';
 import { IEdge, IStep } from '../types';
+import { NodeCheckMark } from './CheckBadge';
 
 const NODE_WIDTH = 112;
 const NODE_HEIGHT = 38;
@@ -162,6 +163,14 @@ export function DagView(props: IDagViewProps): JSX.Element {
                 ? `running · ${progress}`
                 : statusLabel(status === 'none' ? null : status)}
             </text>
+            {step.latest_checks && (
+              <NodeCheckMark
+                step={step.name}
+                outcome={step.latest_checks.outcome}
+                runId={step.latest_checks.run_id}
+                x={NODE_WIDTH - 9}
+              />
+            )}
           </g>
         );
       })}

@@ -7,7 +7,9 @@ const WHEN: [ReportWhen, string][] = [
   ['always', 'always'],
   ['failure', 'on failure'],
   ['success', 'on success'],
-  ['change', 'when the outcome changes']
+  ['change', 'when the outcome changes'],
+  ['warning', 'when a check warns or fails'],
+  ['check_failed', 'when a check fails']
 ];
 
 export function newReporter(type: 'webhook' | 'email'): IReporter {

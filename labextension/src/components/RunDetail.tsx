@@ -13,6 +13,7 @@ import {
   usePoll
 } from '../format';
 import { IRun, IStepRun, isActive } from '../types';
+import { RunChecks } from './CheckBadge';
 
 export interface IRunDetailProps {
   runId: number | string;
@@ -160,6 +161,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
               />
             ))}
           </div>
+          <RunChecks runId={run.id} version={run.status} />
         </>
       )}
     </div>

@@ -6,6 +6,7 @@ import * as React from 'react';
 import { api, ApiError, changed, errorMessage } from '../handler';
 import { ErrorBox } from '../format';
 import { IParameterSpec, IStepDeclaration } from '../types';
+import { ICheck } from '../types_metrics';
 
 /** The form as typed (strings), turned into a declaration on save. */
 interface IDraft {
@@ -15,6 +16,8 @@ interface IDraft {
   after: string;
   timeout: string;
   retries: string;
+  /** One check per line, each a JSON object (the server validates them). */
+  checks: string;
 }
 
 function toDraft(step: IStepDeclaration | null, path: string): IDraft {
@@ -25,7 +28,8 @@ function toDraft(step: IStepDeclaration | null, path: string): IDraft {
       outputs: '',
       after: '',
       timeout: '',
-      retries: '0'
+      retries: '0',
+      checks: ''
     };
   }
   return {
@@ -34,8 +38,25 @@ function toDraft(step: IStepDeclaration | null, path: string): IDraft {
     outputs: step.outputs.join('\n'),
     after: step.after.join(', '),
     timeout: step.timeout === null ? '' : String(step.timeout),
-    retries: String(step.retries)
+    retries: String(step.retries),
+    checks: (step.checks ?? []).map(c => JSON.stringify(c)).join('\n')
   };
+}
+
+function checks(text: string): ICheck[] {
+  return text
+    .split('\n')
+    .map(s => s.trim())
+    .filter(s => s.length > 0)
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as ICheck;
+      } catch {
+        throw new Error(
+          `Check ${i + 1} is not a JSON object: ${line} (e.g. {"metric": "roc_auc", "min": 0.8})`
+        );
+      }
+    });
 }
 
 function list(text: string): string[] {
@@ -50,8 +71,10 @@ function num(text: string): number | null {
   return t === '' ? null : Number(t);
 }
 
-function fromDraft(d: IDraft): IStepDeclaration {
+function fromDraft(d: IDraft, keep: IStepDeclaration | null): IStepDeclaration {
   return {
+    ...(keep?.probes !== undefined ? { probes: keep.probes } : {}),
+    checks: checks(d.checks),
     name: d.name.trim(),
     inputs: list(d.inputs),
     outputs: list(d.outputs),
@@ -82,7 +105,13 @@ const FIELDS: {
   },
   { key: 'after', label: 'After', hint: 'step names, comma-separated' },
   { key: 'timeout', label: 'Timeout (s)', hint: 'empty: project default' },
-  { key: 'retries', label: 'Retries', hint: 'extra attempts' }
+  { key: 'retries', label: 'Retries', hint: 'extra attempts' },
+  {
+    key: 'checks',
+    label: 'Checks',
+    hint: 'one per line, e.g. {"metric": "roc_auc", "min": 0.8, "warn_below": 0.85}; also max, warn_above, max_drop (vs the last good run)',
+    multiline: true
+  }
 ];
 
 class StepForm extends ReactWidget {
@@ -125,7 +154,7 @@ function StepFormBody(props: {
   };
   const raw = props.error instanceof ApiError ? props.error.field : null;
   // The server names the step `step` (its alias of `name`).
-  const field = raw === 'step' ? 'name' : raw;
+  const field = raw === 'step' ? 'name' : raw?.replace(/^step\./, '') ?? null;
   const message =
     props.error instanceof ApiError ? props.error.message : props.error;
   return (
@@ -148,7 +177,10 @@ function StepFormBody(props: {
           'data-testid': id,
           className:
             'jp-mod-styled' +
-            (field && (field === f.key || field.startsWith(`${f.key}.`))
+            (field &&
+            (field === f.key ||
+              field.startsWith(`${f.key}.`) ||
+              field.startsWith(`${f.key}[`))
               ? ' jp-mod-invalid'
               : ''),
           value: draft[f.key]
@@ -230,7 +262,7 @@ export async function editStep(path: string): Promise<void> {
           autoClose: 3000
         });
       } else if (result.button.accept) {
-        const saved = await api.putStep(path, fromDraft(draft));
+        const saved = await api.putStep(path, fromDraft(draft, current.step));
         Notification.success(
           `${path} is the pipeline step “${saved.step?.name ?? draft.name}”.`,
           { autoClose: 3000 }

@@ -339,7 +339,7 @@ export interface paths {
         put?: never;
         /**
          * Register (or update) a production node by name.
-         * @description Never send the token itself: it is neither accepted nor stored. `token_env` names the environment variable of the Jupyter server that holds it (default MLPROD_NODE_TOKEN).
+         * @description Never send the token itself: it is neither accepted nor stored. `token_env` names the environment variable of the Jupyter server that holds it (default MLPROD_NODE_TOKEN); its name must contain TOKEN (400 otherwise), and a token variable serves one node URL only (409 when another node's URL already uses it). A token is sent only to the URL of the node registered with it: an unregistered node URL as a target is a 400.
          */
         post: operations["registerNode"];
         delete?: never;
@@ -403,23 +403,6 @@ export interface paths {
         };
         /** The target's deployment history, newest first, and its active deployment. */
         get: operations["listNodeDeployments"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Audit events of this project, newest first: who created, exported, deployed or rolled back which bundle, where, and refusals. */
-        get: operations["listAuditEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -906,6 +889,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first: who did what to which object, when, before/after (no secrets), and whether it was done or refused (with the reason). */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The matching events, oldest first, as JSON lines (one event a line, with its seq, prev_hash and hash so a copy can be checked). */
+        get: operations["exportAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check the hash chain of the trail: names every edited or deleted event. */
+        get: operations["verifyAuditChain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{id}/metrics": {
+        parameters: {
+            query?: {
+                /** @description Only this step's metrics. */
+                step?: components["schemas"]["StepName"];
+            };
+            header?: never;
+            path: {
+                /** @description The run's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /** The metrics recorded by a run's step runs (logged in the notebook and data probes). */
+        get: operations["getRunMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{id}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The run's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /** The outcomes of the checks of a run's step runs. */
+        get: operations["getRunChecks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/steps/{step}/metrics": {
+        parameters: {
+            query?: {
+                /** @description Only this metric (else every metric the step recorded). */
+                metric?: string;
+                /** @description How many of the step's most recent runs that recorded it. */
+                last?: number;
+            };
+            header?: never;
+            path: {
+                step: components["parameters"]["StepName"];
+            };
+            cookie?: never;
+        };
+        /** A step's metrics across runs, one series per metric, oldest run first. */
+        get: operations["getStepMetricHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -975,6 +1076,8 @@ export interface components {
             /** @description Seconds; null: the project's default_timeout. */
             timeout: number | null;
             retries: number;
+            checks?: components["schemas"]["Check"][];
+            probes?: components["schemas"]["Probes"];
         };
         /** @description The step's latest step run that got past `pending`. */
         StepLatest: {
@@ -994,6 +1097,10 @@ export interface components {
             retries: number;
             parameters: components["schemas"]["Parameter"][];
             latest: components["schemas"]["StepLatest"] | null;
+            checks?: components["schemas"]["Check"][];
+            probes?: components["schemas"]["Probes"];
+            /** @description The outcome of the checks of the step's newest judged step run (a badge). */
+            latest_checks?: components["schemas"]["CheckSummary"] | null;
         };
         Edge: {
             source: components["schemas"]["StepName"];
@@ -1029,6 +1136,10 @@ export interface components {
             after?: components["schemas"]["StepName"][] | components["schemas"]["StepName"] | null;
             timeout?: number | null;
             retries?: number | null;
+            /** @description Validated at tag time; a bad one is refused naming e.g. `step.checks[0].min`. */
+            checks?: unknown[] | null;
+            /** @description true, false or {columns: [...]} */
+            probes?: unknown;
         } | unknown | unknown;
         /** @description What to run. No body, or neither `steps` nor `from`: the whole pipeline. `parameters` maps `name` (every selected step declaring it) or `step.name` (one step) to a JSON value of the declared type. */
         RunRequest: {
@@ -1068,6 +1179,10 @@ export interface components {
             error: {
                 /** @description Index in the user's notebook. */
                 cell_index: number | null;
+                /** @description The failing cell's execution count, as the output notebook shows it (`In [3]`); null when the step failed outside a cell (or for runs recorded before it was kept). */
+                execution_count: number | null;
+                /** @description The failing cell's first non-blank line (at most 200 characters). */
+                cell_source: string | null;
                 ename: string;
                 evalue: string | null;
             } | null;
@@ -1101,6 +1216,82 @@ export interface components {
             scenario_id: number | null;
             /** @description In execution order. */
             steps?: components["schemas"]["StepRun"][];
+        };
+        /** @description A condition on one of the step's metrics. `min`/`max` (ERROR when crossed), `warn_below`/`warn_above` (WARNING), `max_drop`/`warn_drop` (versus the value of the step's last successful run). */
+        Check: {
+            metric: string;
+            min?: number;
+            max?: number;
+            warn_below?: number;
+            warn_above?: number;
+            max_drop?: number;
+            warn_drop?: number;
+        };
+        /** @description Data probes of the step's outputs: on (true), off (false), or only some columns. */
+        Probes: boolean | {
+            columns: string[];
+        };
+        /** @enum {string} */
+        CheckOutcome: "OK" | "WARNING" | "ERROR" | "EMPTY";
+        CheckSummary: {
+            run_id: number;
+            outcome: components["schemas"]["CheckOutcome"];
+            /** @description How many checks had each outcome. */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        Metric: {
+            step: components["schemas"]["StepName"];
+            /** @description Logged: as given. Probes: `<output>:rows|columns|size` and `<output>:<column>:nulls|distinct|min|max|mean`. */
+            name: string;
+            /** @description null: a probe could not compute it (see note). */
+            value: number | null;
+            /** @enum {string} */
+            source: "logged" | "probe";
+            /** @description Why the value is missing, or `capped` (distinct counts stop at 10,000). */
+            note: string | null;
+            at: components["schemas"]["Timestamp"];
+        };
+        RunMetrics: {
+            run_id: number;
+            metrics: components["schemas"]["Metric"][];
+        };
+        CheckResult: {
+            step: components["schemas"]["StepName"];
+            /** @description Index in the step's checks. */
+            position: number;
+            metric: string;
+            check: components["schemas"]["Check"];
+            outcome: components["schemas"]["CheckOutcome"];
+            /** @description The observed value. */
+            value: number | null;
+            message: string;
+            at: components["schemas"]["Timestamp"];
+        };
+        RunChecks: {
+            run_id: number;
+            /** @description The worst outcome; null when the run judged no check. */
+            outcome: components["schemas"]["CheckOutcome"] | null;
+            checks: components["schemas"]["CheckResult"][];
+        };
+        MetricHistory: {
+            step: components["schemas"]["StepName"];
+            metric: string | null;
+            series: {
+                metric: string;
+                /** @enum {string} */
+                source: "logged" | "probe";
+                points: {
+                    run_id: number;
+                    value: number | null;
+                    note: string | null;
+                    at: components["schemas"]["Timestamp"];
+                    run_status: components["schemas"]["RunStatus"];
+                    step_status: components["schemas"]["StepRunStatus"] | null;
+                    parameters: Record<string, never>;
+                }[];
+            }[];
         };
         RunWithSteps: components["schemas"]["Run"] & unknown;
         RunList: {
@@ -1193,11 +1384,11 @@ export interface components {
         };
         Trigger: components["schemas"]["CronTrigger"] | components["schemas"]["IntervalTrigger"] | components["schemas"]["FilesTrigger"] | components["schemas"]["SqlTrigger"] | components["schemas"]["RunFinishedTrigger"] | components["schemas"]["ManualTrigger"];
         /**
-         * @description When a reporter sends: always, on failure (a failed run or a trigger error), on success, or when the outcome differs from the previous one.
+         * @description When a reporter sends: always, on failure (a failed run or a trigger error), on success, when the outcome differs from the previous one, on a check WARNING or ERROR (warning), or on a check ERROR (check_failed).
          * @default always
          * @enum {string}
          */
-        ReportWhen: "always" | "failure" | "success" | "change";
+        ReportWhen: "always" | "failure" | "success" | "change" | "warning" | "check_failed";
         /** @description POSTs JSON to an http(s) URL: Slack-compatible `{"text": ...}` by default (`template` shapes the text), the report itself with `format: json`, or `body` (a JSON template). The URL is `url` (shown with its path masked, `/***`, in responses) or `url_env`. */
         WebhookReporter: {
             /**
@@ -1580,6 +1771,12 @@ export interface components {
             endpoint_count: number;
             git: components["schemas"]["GitInfo"];
             notes: string[];
+            /** @description Secrets the bundle will not carry (a bundle never holds one): the field, and what to set on the node instead. */
+            secrets_stripped?: {
+                field: string;
+                note: string;
+                refused?: boolean;
+            }[];
             environment: {
                 python: string;
                 platform: string;
@@ -1849,10 +2046,28 @@ export interface components {
             node: string | null;
             bundle_id: string | null;
             previous_bundle_id: string | null;
-            /** @description ok, refused, ... */
+            /** @description ok (done) or refused */
             outcome: string;
+            /** @description Why it was refused. */
+            reason?: string | null;
+            /** @description The object before the change (secrets masked), or null. */
+            before?: unknown;
+            /** @description The object after the change (secrets masked), or null. */
+            after?: unknown;
             host: string | null;
             details: Record<string, never>;
+        };
+        AuditVerify: {
+            ok: boolean;
+            checked: number;
+            problems: {
+                /** @description The row at fault (null: the newest rows are gone). */
+                id: number | null;
+                seq: number | null;
+                /** @enum {string} */
+                problem: "edited" | "deleted" | "broken_link";
+                message: string;
+            }[];
         };
         AuditList: {
             events: components["schemas"]["AuditEvent"][];
@@ -1878,10 +2093,10 @@ export interface components {
         EndpointOptionsChange: Record<string, never>;
         EndpointCreate: {
             name: string;
-            /** @description project-relative .ipynb with an mlprod-score cell */
-            notebook?: string;
+            /** @description project-relative .ipynb with an mlprod-score cell (null: none yet) */
+            notebook?: string | null;
             description?: string;
-            options?: components["schemas"]["EndpointOptionsChange"];
+            options?: components["schemas"]["EndpointOptionsChange"] | null;
             /**
              * @description "Serve this notebook" in one action (needs `notebook`): the endpoint is created, or given a version with the notebook's current cells if it exists (no 409), and served: a server already serving it is reused, else one starts; the answer comes once the endpoint is warm, its `servers` listing the URL.
              * @default false
@@ -2078,6 +2293,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The request body is over the server's limit (`MlprodApp.max_body_bytes`, 10 MiB by default); code `body_too_large`, `details.limit` in bytes. */
+        TooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request body is not sent as `application/json` (e.g. `text/plain`, XML or a form); code `unsupported_media_type`, field `Content-Type`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description A bug. `message` and `details.error_id` carry the id logged by the server. */
         InternalError: {
             headers: {
@@ -2087,7 +2320,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A production node refused the token this server sent it (code `unauthorized`; the node answered 401), or the server has no token for it (the environment variable named by the node's `token_env` is not set). The caller's own Jupyter credentials are fine. Nothing was deployed or activated. */
+        /** @description A production node refused the token this server sent it (code `unauthorized`; the node answered 401). The caller's own Jupyter credentials are fine. Nothing was deployed or activated. (When this server has no token for the node, because the environment variable named by the node's `token_env` is not set, the answer is a 400 `missing_token` naming `token_env`.) */
         NodeRefused: {
             headers: {
                 [name: string]: unknown;
@@ -2230,6 +2463,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2318,6 +2553,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2384,6 +2621,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2419,6 +2658,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2546,6 +2787,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2665,6 +2908,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2735,6 +2980,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["NodeRefused"];
             503: components["responses"]["Unavailable"];
@@ -2789,6 +3036,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2849,6 +3099,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["NodeRefused"];
             503: components["responses"]["Unavailable"];
@@ -2884,39 +3136,6 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["NodeRefused"];
-            503: components["responses"]["Unavailable"];
-        };
-    };
-    listAuditEvents: {
-        parameters: {
-            query?: {
-                limit?: components["parameters"]["Limit"];
-                offset?: components["parameters"]["Offset"];
-                /** @description Only this action (bundle.create, bundle.import, bundle.export, bundle.register, bundle.deploy, deployment.activate, deployment.rollback). */
-                action?: string;
-                /** @description Only events about this bundle (id, unique prefix or `latest`). */
-                bundle?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of events and the total count. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditList"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2971,6 +3190,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2988,7 +3209,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ScenarioSpec"];
+                "application/json": Record<string, never>;
             };
         };
         responses: {
@@ -3005,6 +3226,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3130,6 +3353,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3192,6 +3417,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3226,6 +3453,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3263,6 +3492,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3350,6 +3581,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3395,8 +3628,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    description?: string;
-                    options?: components["schemas"]["EndpointOptionsChange"];
+                    /** @description null: unchanged */
+                    description?: string | null;
+                    options?: components["schemas"]["EndpointOptionsChange"] | null;
                 };
             };
         };
@@ -3414,6 +3648,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3510,6 +3746,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3581,6 +3819,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3616,6 +3856,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3646,6 +3888,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3693,7 +3937,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    label?: string;
+                    label?: string | null;
                 };
             };
         };
@@ -3711,6 +3955,8 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3786,6 +4032,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3944,6 +4192,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3967,6 +4217,201 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                offset?: components["parameters"]["Offset"];
+                /** @description Only this action (`scenario.create`, `run.start`, `bundle.deploy`, `key.revoke`...); `*` is a wildcard (`scenario.*`). */
+                action?: string;
+                /** @description Only events about this object: `type:id` (`scenario:nightly`, `run:12`, `endpoint:churn`, `step:train.ipynb`) or a bare id. */
+                object?: string;
+                /** @description Only events by this actor (a Jupyter user, an OS user, `scheduler:<scenario>`, a node token's name). */
+                actor?: string;
+                /** @description Only events at or after this ISO date/time (UTC unless it says otherwise), or a duration back from now (`30m`, `12h`, `7d`). */
+                since?: string;
+                /** @description Only `ok` (done) or `refused` events. */
+                outcome?: string;
+                /** @description Only events about this bundle (id, unique prefix or `latest`). */
+                bundle?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events and the total count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this action (`scenario.create`, `run.start`, `bundle.deploy`, `key.revoke`...); `*` is a wildcard (`scenario.*`). */
+                action?: string;
+                /** @description Only events about this object: `type:id` (`scenario:nightly`, `run:12`, `endpoint:churn`, `step:train.ipynb`) or a bare id. */
+                object?: string;
+                /** @description Only events by this actor (a Jupyter user, an OS user, `scheduler:<scenario>`, a node token's name). */
+                actor?: string;
+                /** @description Only events at or after this ISO date/time (UTC unless it says otherwise), or a duration back from now (`30m`, `12h`, `7d`). */
+                since?: string;
+                /** @description Only `ok` (done) or `refused` events. */
+                outcome?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jsonl": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verifyAuditChain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `ok` false when the chain is broken; `problems` name the rows. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerify"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRunMetrics: {
+        parameters: {
+            query?: {
+                /** @description Only this step's metrics. */
+                step?: components["schemas"]["StepName"];
+            };
+            header?: never;
+            path: {
+                /** @description The run's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, in recording order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunMetrics"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRunChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The run's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunChecks"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getStepMetricHistory: {
+        parameters: {
+            query?: {
+                /** @description Only this metric (else every metric the step recorded). */
+                metric?: string;
+                /** @description How many of the step's most recent runs that recorded it. */
+                last?: number;
+            };
+            header?: never;
+            path: {
+                step: components["parameters"]["StepName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricHistory"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

@@ -4,13 +4,13 @@ Adds seq, reason, before/after summaries, prev_hash and hash to the audit log, a
 head table. Events written before this revision are chained here, in id order per owner.
 
 Revision ID: 0005_audit_chain
-Revises: 0004_serving
+Revises: 0005_output_hashes
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_audit_chain"
-down_revision = "0004_serving"
+down_revision = "0005_output_hashes"
 branch_labels = None
 depends_on = None
 
