@@ -15,8 +15,9 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def test_audit_view_lists_filters_and_verifies(page, lab):
-    for name in ("prod", "staging"):
-        status, _ = lab.api("POST", "nodes", {"name": name, "url": f"http://{name}.example:8765"})
+    for name in ("prod", "staging"):  # a token variable goes to one node only
+        status, _ = lab.api("POST", "nodes", {"name": name, "url": f"http://{name}.example:8765",
+                                           "token_env": f"{name.upper()}_NODE_TOKEN"})
         assert status == 201
     status, _ = lab.api("DELETE", "nodes/ghost")
     assert status == 404  # refused, and recorded

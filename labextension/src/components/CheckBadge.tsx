@@ -15,7 +15,7 @@ export function CheckBadge(props: {
   }
   return (
     <span
-      className="jp-mlprod-check"
+      className="jp-mlprod-checkbadge"
       data-outcome={props.outcome}
       data-testid={props.testid}
       title={props.title ?? `checks: ${props.outcome}`}
