@@ -29,7 +29,7 @@ def project_with_history(root, aucs=(0.9, 0.91, 0.7)) -> list[int]:
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters] + [nbformat.v4.new_code_cell(c) for c in EVALUATE]
     nbformat.write(nb, root / "evaluate.ipynb")
-    project = Project(root)
+    project = Project.create(root) if not (root / "mlprod.toml").exists() else Project(root)
     try:
         return [project.start_run(wait=True, parameters={"auc": auc}, force=True)["id"]
                 for auc in aucs]

@@ -68,6 +68,9 @@ def opened():
 
     def open_project(root, **overrides) -> Project:
         Path(root).mkdir(parents=True, exist_ok=True)
+        config = Path(root) / "mlprod.toml"  # a project, as the CLI requires
+        if not config.exists():
+            config.write_text(f'[project]\nname = "{Path(root).name}"\n', encoding="utf-8")
         project = Project(root, parallelism=1, **overrides)
         projects.append(project)
         return project

@@ -127,14 +127,14 @@ def test_query_parameters_and_required_bodies_follow_the_contract(lab, keyed):
 
 
 def test_a_missing_node_token_names_the_setting(lab):
-    os.environ.pop("MLPROD_TEST_NEVER_SET", None)
+    os.environ.pop("MLPROD_TEST_NEVER_SET_TOKEN", None)
     status, body = lab.request("POST", "nodes", json.dumps(
-        {"name": "far", "url": "http://127.0.0.1:9", "token_env": "MLPROD_TEST_NEVER_SET"}),
+        {"name": "far", "url": "http://127.0.0.1:9", "token_env": "MLPROD_TEST_NEVER_SET_TOKEN"}),
         {"Content-Type": "application/json"})
     assert status in (200, 201), body
     reply = lab.request("GET", "nodes/far/deployments")
     assert reply[0] == 400, reply
-    assert _error(reply)["field"] == "token_env" and "MLPROD_TEST_NEVER_SET" in \
+    assert _error(reply)["field"] == "token_env" and "MLPROD_TEST_NEVER_SET_TOKEN" in \
         _error(reply)["message"]
 
 
