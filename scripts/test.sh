@@ -91,9 +91,9 @@ if [ "$#" -gt 0 ]; then
   rc=$?
 else
   LOGDIR="$(mktemp -d)"
-  # Group A: browser, serving and security suites (servers, Chromium, the fuzz);
+  # Group A: browser, serving, security, REST and magics suites (servers, Chromium, the fuzz);
   # group B: everything else (kernels, stores, scheduler, CLI).
-  GROUP_A=(tests/ui tests/serving tests/security)
+  GROUP_A=(tests/ui tests/serving tests/security tests/server tests/magics)
   GROUP_B=()
   for dir in tests/*/; do
     dir="${dir%/}"

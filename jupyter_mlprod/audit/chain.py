@@ -45,7 +45,7 @@ def verify(rows: Iterable[dict], head: dict | None) -> dict:
             gap = f"seq {expected_seq}" if row["seq"] == expected_seq + 1 else \
                 f"seq {expected_seq}..{row['seq'] - 1}"
             problems.append({"id": row["id"], "seq": row["seq"], "problem": "deleted",
-                             "message": f"the event(s) {gap} before row {row['id']} are missing "
+                             "message": f"the events at {gap} before row {row['id']} are missing "
                                         "(deleted)" if row["seq"] > expected_seq else
                                         f"row {row['id']} repeats seq {row['seq']}"})
         elif row["prev_hash"] != prev_hash:
@@ -61,6 +61,6 @@ def verify(rows: Iterable[dict], head: dict | None) -> dict:
         if last is None or head["seq"] != last["seq"] or head["hash"] != last["hash"]:
             after = f" after row {last['id']}" if last else ""
             problems.append({"id": None, "seq": head["seq"], "problem": "deleted",
-                             "message": f"the newest event(s) up to seq {head['seq']} are "
+                             "message": f"the newest events up to seq {head['seq']} are "
                                         f"missing{after} (deleted)"})
     return {"ok": not problems, "checked": checked, "problems": problems}

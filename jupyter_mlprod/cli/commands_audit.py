@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..words import counted
 from .output import fmt_time, one_line, text_table
 
 AUDIT_HEADERS = ["id", "when", "actor", "action", "object", "node", "bundle", "outcome"]
@@ -53,10 +54,10 @@ def cmd_audit(ctx) -> int:
 def cmd_verify(ctx) -> int:
     result = ctx.project.audit_trail.verify()
     if result["ok"]:
-        text = f"audit chain intact: {result['checked']} event(s) checked"
+        text = f"audit chain intact: {counted(result['checked'], 'event')} checked"
     else:
-        text = "\n".join([f"audit chain BROKEN ({len(result['problems'])} problem(s), "
-                          f"{result['checked']} event(s) checked):"]
+        text = "\n".join([f"audit chain BROKEN ({counted(len(result['problems']), 'problem')}, "
+                          f"{counted(result['checked'], 'event')} checked):"]
                          + [f"  {p['message']}" for p in result["problems"]])
     ctx.emit(result, text)
     return 0 if result["ok"] else EXIT_BROKEN
@@ -82,7 +83,7 @@ def cmd_export(ctx) -> int:
                 count += 1
     except OSError as exc:
         raise InvalidInput(f"cannot write {dest}: {exc.strerror}", field="output") from None
-    ctx.err(f"{count} event(s) written to {dest}")
+    ctx.err(f"{counted(count, 'event')} written to {dest}")
     return 0
 
 
@@ -97,8 +98,8 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 
 def register(command, sub, common) -> None:
-    p = command("audit", cmd_audit, "the audit trail, newest first: who did what to which "
-                "object, when, and whether it was done or refused")
+    p = command("audit", cmd_audit, "the audit trail, newest first (who did what to which "
+                "object, when, done or refused): verify, export")
     p.add_argument("--limit", type=int, default=50, metavar="N")
     p.add_argument("--bundle", metavar="BUNDLE", help="only events about this bundle")
     _add_filters(p)

@@ -43,7 +43,7 @@ def test_cli_actions_are_audited_as_the_os_user_and_tampering_is_named(tmp_path,
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(lines, lines[1:]))
 
     intact = mlprod("audit", "verify", cwd=root)
-    assert intact.returncode == 0 and "intact: 5 event(s)" in intact.stdout
+    assert intact.returncode == 0 and "intact: 5 events" in intact.stdout
 
     ids = [e["id"] for e in lines]
     with sqlite3.connect(root / ".mlprod" / "mlprod.db") as db:
@@ -52,7 +52,7 @@ def test_cli_actions_are_audited_as_the_os_user_and_tampering_is_named(tmp_path,
     broken = mlprod("audit", "verify", cwd=root)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert f"row {ids[2]} was edited" in broken.stdout
-    assert f"the event(s) seq 1 before row {ids[1]} are missing (deleted)" in broken.stdout
+    assert f"the events at seq 1 before row {ids[1]} are missing (deleted)" in broken.stdout
     as_json = mlprod("--json", "audit", "verify", cwd=root)
     assert as_json.returncode == 1
     assert {(p["id"], p["problem"]) for p in json.loads(as_json.stdout)["problems"]} == {

@@ -81,7 +81,7 @@ class WebhookReporter(ReporterType):
         problem = url_problem(url)
         if problem:
             raise ReportError(problem if spec.get("url") else f"the environment variable "
-                              f"{spec.get('url_env')} does not hold an http(s) URL with a host",
+                              f"{spec.get('url_env')} does not hold an http or https URL with a host",
                               retry=False)
         # a URL from the environment is named by its variable in errors, never shown
         where = _host(url) if spec.get("url") else f"${spec.get('url_env')}"

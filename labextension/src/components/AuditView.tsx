@@ -105,13 +105,13 @@ export function AuditView(): JSX.Element {
           data-testid="mlprod-audit-verify-result"
         >
           {check.ok
-            ? `chain intact: ${check.checked} event(s) checked`
+            ? `chain intact: ${check.checked} ${check.checked === 1 ? 'event' : 'events'} checked`
             : check.problems.map(p => p.message).join('; ')}
         </div>
       )}
       {list && (
         <div className="jp-mlprod-hint" data-testid="mlprod-audit-total">
-          {list.total} event(s)
+          {list.total} {list.total === 1 ? 'event' : 'events'}
         </div>
       )}
       {list && list.events.length > 0 && (

@@ -12,6 +12,14 @@ function pretty(value: unknown): string {
 /** Sends the sample (or an edited) request to the endpoint and shows the answer. */
 export function EndpointConsole(props: { endpoint: IEndpoint }): JSX.Element {
   const [text, setText] = React.useState(() => pretty(props.endpoint.sample) || '{}');
+  // The sample can arrive after the console first shows (the endpoint's view is still loading,
+  // or a new version brings one): fill it in unless the person has typed something else.
+  const sample = pretty(props.endpoint.sample);
+  React.useEffect(() => {
+    if (sample) {
+      setText(current => (current.trim() === '{}' || current.trim() === '' ? sample : current));
+    }
+  }, [sample]);
   const [result, setResult] = React.useState<ITestResult | null>(null);
   const [invalid, setInvalid] = React.useState<string | null>(null);
   const [error, setError] = React.useState<string | null>(null);
