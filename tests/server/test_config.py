@@ -24,6 +24,30 @@ def mlprod_config(request, project_root, tmp_path):
     return request.param(project_root, tmp_path)
 
 
+def _required_fields(method: str, route: str) -> dict:
+    """A body with just the fields the contract requires (the door checks them before it
+    opens the project), each with a value of its type."""
+    import yaml
+    from importlib.resources import files
+
+    spec = yaml.safe_load(files("jupyter_mlprod.server").joinpath("openapi.yaml").read_text())
+
+    def resolve(schema: dict) -> dict:
+        while "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    body = spec["paths"][route].get(method.lower(), {}).get("requestBody", {})
+    schema = resolve(body.get("content", {}).get("application/json", {}).get("schema", {}))
+    samples = {"string": "prod", "integer": 1, "number": 1, "boolean": True, "array": [],
+               "object": {}}
+    out = {}
+    for field in schema.get("required", []):
+        kind = resolve(schema.get("properties", {}).get(field, {})).get("type", "string")
+        out[field] = samples.get(kind[0] if isinstance(kind, list) else kind, "prod")
+    return out
+
+
 def _request_args(method: str, route: str) -> dict:
     kwargs: dict = {"id": 1, "step": "prepare", "name": "prod"}
     if route == "/notebooks/step":
@@ -33,7 +57,8 @@ def _request_args(method: str, route: str) -> dict:
     if method == "PUT":
         kwargs["json_body"] = {"step": "prepare", "outputs": ["data/applications.csv"]}
     elif method == "POST":
-        kwargs["json_body"] = {}
+        # the body's required fields are checked at the door, before the project is opened
+        kwargs["json_body"] = _required_fields(method, route)
     return kwargs
 
 
