@@ -76,3 +76,20 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def open_project():
+    """Open projects that close themselves after the test."""
+    from jupyter_mlprod.project import Project
+
+    opened: list = []
+
+    def _open(root, **overrides):
+        project = Project(root, **overrides)
+        opened.append(project)
+        return project
+
+    yield _open
+    for project in opened:
+        project.close()

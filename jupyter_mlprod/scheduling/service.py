@@ -58,9 +58,8 @@ from .config import SchedulerConfig
 from .launchers import RunLauncher
 from .scenarios import Context, Problems, normalize
 from .triggers import get_trigger, trigger_key
-from .triggers.timed import parse_time
-from .views import (READ_ONLY, delivery_view, fire_view, public_spec, restore_secrets,
-                    scenario_view)
+from .views import (READ_ONLY, delivery_view, fire_view, public_spec, query_limit, query_time,
+                    restore_secrets, scenario_view)
 
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -102,19 +101,19 @@ class ScenarioService:
     def fires(self, id_or_name, limit: int = 50) -> list[dict]:
         row = self._row(id_or_name)
         return [fire_view(f, row["spec"]) for f in
-                self.repo.list_fires(scenario_id=row["id"], limit=_limit(limit))]
+                self.repo.list_fires(scenario_id=row["id"], limit=query_limit(limit))]
 
     def timeline(self, since=None, until=None, *, scenario=None, limit: int = 500) -> list[dict]:
         """Fires of every scenario (or one) due between since and until (default: the last 24
         hours), newest first, with their run and outcome: the monitoring view."""
-        until_at = _when(until, "until") or self.clock.now()
-        since_at = _when(since, "since") or until_at - dt.timedelta(hours=24)
+        until_at = query_time(until, "until") or self.clock.now()
+        since_at = query_time(since, "since") or until_at - dt.timedelta(hours=24)
         if since_at > until_at:
             raise InvalidInput("since must be before until", field="since")
         specs = {r["id"]: r["spec"] for r in self.repo.list_scenarios()}
         sid = self._row(scenario)["id"] if scenario is not None else None
         rows = self.repo.list_fires(scenario_id=sid, since=since_at, until=until_at,
-                                    limit=_limit(limit, 5000))
+                                    limit=query_limit(limit, 5000))
         return [fire_view(r, specs.get(r["scenario_id"])) for r in rows]
 
     def deliveries(self, fire_id: int) -> list[dict]:
@@ -385,18 +384,3 @@ class ScenarioService:
 
         wake_schedulers(self.project)
 
-
-def _when(value, field: str):
-    if value is None or value == "":
-        return None
-    parsed = parse_time(value)
-    if parsed is None:
-        raise InvalidInput(f"{field} must be an ISO 8601 time with a time zone, e.g. "
-                           "2025-01-01T00:00:00Z", field=field)
-    return parsed
-
-
-def _limit(value, top: int = 500) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-        raise InvalidInput(f"limit must be a whole number from 1 to {top}", field="limit")
-    return value

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from ..clock import isoformat
+from ..errors import InvalidInput
 from ..masking import restore_headers
 from .finishing import trigger_text
 from .reporters import get_reporter
 from .triggers import get_trigger
+from .triggers.timed import parse_time
 
 # keys of a scenario view that are not part of its spec (ignored when a view is sent back)
 READ_ONLY = ("id", "created_at", "updated_at", "created_by", "updated_by", "next_fire_at",
@@ -116,3 +118,21 @@ def delivery_view(row: dict) -> dict:
             "type": row["kind"], "status": row["status"], "attempts": row["attempts"],
             "last_error": row["last_error"], "next_attempt_at": isoformat(row["next_attempt_at"]),
             "sent_at": isoformat(row["sent_at"]), "summary": row["report"].get("summary")}
+
+
+def query_time(value, field: str):
+    """A `since`/`until` query value: None when absent, else an aware datetime."""
+    if value is None or value == "":
+        return None
+    parsed = parse_time(value)
+    if parsed is None:
+        raise InvalidInput(f"{field} must be an ISO 8601 time with a time zone, e.g. "
+                           "2025-01-01T00:00:00Z", field=field)
+    return parsed
+
+
+def query_limit(value, top: int = 500) -> int:
+    """A `limit` query value: a whole number from 1 to `top`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise InvalidInput(f"limit must be a whole number from 1 to {top}", field="limit")
+    return value
