@@ -24,6 +24,9 @@ class StepJob:
     kernel_name: str
     timeout: int
     attempt: int
+    # a pre-started kernel to run on (kernel_pool.py: pid, kernel name, connection info), or
+    # None: the step starts its own kernel
+    kernel: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
