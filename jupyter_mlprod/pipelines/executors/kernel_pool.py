@@ -28,6 +28,9 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
 
 from ...lifetime import child_dies_with_us
 
@@ -206,6 +209,7 @@ class KernelPool:
                     raise RuntimeError("the pool is shutting down")
             threading.Thread(target=self._forward, args=(kernel,), daemon=True,
                              name=f"mlprod-kernel-output-{kernel.process.pid}").start()
+            kernel.km.client_factory = QuickReadyClient
             kernel.client = kernel.km.client()
             kernel.client.start_channels()
             await kernel.client.wait_for_ready(timeout=START_TIMEOUT)
@@ -303,6 +307,42 @@ def process_alive(pid: int) -> bool:
             return True
         except OSError:
             return False
+
+
+class QuickReadyClient(AsyncKernelClient):
+    """Ready as soon as the kernel answers on shell AND its IOPub messages arrive here.
+
+    jupyter_client's `wait_for_ready` ends by draining IOPub until 0.2 s pass in silence:
+    most of a step's cost on a kernel that is already up. Seeing the idle status of our own
+    kernel_info request on IOPub proves the subscription is live just as well (ZeroMQ drops
+    what is published before a subscriber has joined, so we ask again until one arrives)."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or START_TIMEOUT)
+        wait = 0.05
+        while time.monotonic() < deadline:
+            msg_id = self.kernel_info()
+            while time.monotonic() < deadline:  # the shell reply
+                if self.parent is not None and not await self.parent.is_alive():
+                    raise RuntimeError("the kernel died before replying to kernel_info")
+                try:
+                    reply = await self.get_shell_msg(timeout=0.25)
+                except Empty:
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    break
+            until = time.monotonic() + wait
+            while (left := until - time.monotonic()) > 0:
+                try:
+                    msg = await self.iopub_channel.get_msg(timeout=left)
+                except Empty:
+                    break
+                if (msg.get("parent_header", {}).get("msg_id") == msg_id
+                        and msg.get("msg_type") == "status"
+                        and msg.get("content", {}).get("execution_state") == "idle"):
+                    return
+            wait = min(1.0, wait * 2)
+        raise RuntimeError(f"the kernel did not answer within {timeout or START_TIMEOUT:g} s")
 
 
 def handed_kernel_manager(handed: dict):
