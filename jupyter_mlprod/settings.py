@@ -29,6 +29,9 @@ _SOURCES: dict[str, tuple[str, str, str, type]] = {
     "dask_address": ("executors.dask", "address", "MLPROD_DASK_ADDRESS", str),
     "prestart_kernels": ("runs", "prestart_kernels", "MLPROD_PRESTART_KERNELS", int),
     "preload": ("runs", "preload", "MLPROD_PRELOAD", tuple),
+    # Set by a node for a bundle deployed with its own environment (`deploy --env recreate`):
+    # the kernel of that environment runs the steps written for python3 / kernel_name.
+    "environment_kernel": ("runs", "environment_kernel", "MLPROD_ENVIRONMENT_KERNEL", str),
 }
 
 # What the settings above mean, for help texts (README, `--help`, the server's traitlets).
@@ -56,6 +59,7 @@ class Settings:
     dask_address: str = ""
     prestart_kernels: int = -1      # -1: as many as parallelism (set by load)
     preload: tuple = ()
+    environment_kernel: str = ""
 
     @property
     def state_dir(self) -> Path:

@@ -24,6 +24,8 @@ def execute_step(job: StepJob) -> StepResult:
     from papermill.exceptions import PapermillExecutionError
 
     started = time.time()
+    if job.jupyter_path is not None and os.environ.get("JUPYTER_PATH") != job.jupyter_path:
+        os.environ["JUPYTER_PATH"] = job.jupyter_path
     Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     # Async, as papermill itself would create it: nbclient then waits for kernel messages
     # without blocking its event loop, so its kernel-alive check notices a kernel the watchdog

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -56,8 +57,8 @@ class LocalExecutor:
         ensure_forkserver()  # workers are forked lazily: from a forkserver tied to this process
         kernel = self.kernels.take(job.kernel_name, env=step_environment(job), cwd=job.cwd,
                                    log_path=job.log)
-        if kernel:
-            job = dataclasses.replace(job, kernel=kernel)
+        job = dataclasses.replace(job, kernel=kernel or None,
+                                  jupyter_path=os.environ.get("JUPYTER_PATH"))
         try:
             try:
                 future = pool.submit(execute_step, job)
