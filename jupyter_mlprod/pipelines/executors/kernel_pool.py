@@ -126,8 +126,12 @@ class KernelPool:
             return None
 
     def discard(self, pid: int) -> None:
-        """Kill a handed-out kernel no step will use (e.g. the submission failed)."""
-        _kill(pid)
+        """Kill a kernel this pool handed out, if it still runs: its step is over or will not
+        run (a worker that died hard leaves its kernel behind). A kernel already reaped is
+        left alone, so its pid, maybe reused by now, is never signalled."""
+        with self._cond:
+            if pid in self._handed:
+                _kill(pid)
 
     def idle_pids(self) -> list[int]:
         with self._cond:

@@ -70,9 +70,8 @@ class LocalExecutor:
             if kernel:
                 self.kernels.discard(kernel["pid"])
             raise
-        if kernel:  # a step cancelled before it started leaves its kernel unused
-            future.add_done_callback(lambda done: done.cancelled() and
-                                     self.kernels.discard(kernel["pid"]))
+        if kernel:  # cancelled before it started, or its worker died: the kernel goes too
+            future.add_done_callback(lambda _done: self.kernels.discard(kernel["pid"]))
         return future
 
     def shutdown(self) -> None:
