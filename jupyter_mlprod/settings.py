@@ -57,7 +57,7 @@ class Settings:
     default_retries: int = 0
     kernel_name: str = "python3"
     dask_address: str = ""
-    prestart_kernels: int = -1      # -1: as many as parallelism (set by load)
+    prestart_kernels: int = 0       # load() defaults it to parallelism
     preload: tuple = ()
     environment_kernel: str = ""
 
@@ -98,8 +98,7 @@ class Settings:
         values.setdefault("name", root_path.name)
         values.setdefault("store_url", f"sqlite:///{root_path / STATE_DIR / 'mlprod.db'}")
         values["parallelism"] = values.get("parallelism") or os.cpu_count() or 1
-        if values.get("prestart_kernels", -1) < 0:
-            values["prestart_kernels"] = values["parallelism"]
+        values.setdefault("prestart_kernels", values["parallelism"])
         settings = cls(root=root_path, **values)
         settings._validate()
         return settings
