@@ -48,6 +48,8 @@ def test_deploy_env_recreate_runs_the_bundle_in_its_own_environment(design, star
     venv = environment["venv"]
     assert Path(venv).is_relative_to(node_root / ".mlprod" / "envs")
     assert _prefix_of_a_run(client) == venv            # the step ran in the bundle's venv
+    # the next run's step takes a pre-started kernel: the pool starts them in that venv too
+    assert _prefix_of_a_run(client) == venv
 
     (design.root / "data" / "input.csv").write_text("v2\n")
     two = design.bundles.create("node environment")
