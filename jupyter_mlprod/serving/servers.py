@@ -65,8 +65,7 @@ class ServersMixin:
         rel, spec = self._spec_from_working(path)
         name = check_name(name or name_from_notebook(rel))
         if self.repo.get_endpoint(name) is None:
-            self.repo.create_endpoint(name, f"served from {rel}", merge_options(None, options),
-                                      self.clock.now())
+            self._create_on_the_way(name, f"served from {rel}", options)
         elif options:
             self.update(name, options=options)
         row = self._endpoint(name)
@@ -81,6 +80,15 @@ class ServersMixin:
             else:
                 self.add_version(name, notebook=rel, activate=True)
         return self.get(name)
+
+    def _create_on_the_way(self, name: str, description: str, options: dict | None) -> None:
+        """An endpoint created by "serve this notebook" or a bundle's deploy is audited like
+        one created on purpose, in the same transaction."""
+        options = merge_options(None, options)
+        self.repo.create_endpoint(name, description, options, self.clock.now(),
+                                  audit=self.audit_trail.event(
+                                      "endpoint.create", "endpoint", name,
+                                      after={"description": description, "options": options}))
 
     def deploy_bundle(self, bundle_dir: str | Path, bundle_id: str | None = None, *,
                       endpoints: dict[str, str] | None = None) -> list[dict]:
@@ -97,8 +105,7 @@ class ServersMixin:
         for name, rel in sorted(mapping.items()):
             spec = read_scoring_notebook(folder / rel, rel)
             if self.repo.get_endpoint(name) is None:
-                self.repo.create_endpoint(name, f"served from bundle {bundle_id}",
-                                          merge_options(None, None), self.clock.now())
+                self._create_on_the_way(name, f"served from bundle {bundle_id}", None)
             row = self._endpoint(name)
             existing = [v for v in self.repo.list_versions(row["id"])
                         if v["bundle_id"] == bundle_id and v["digest"] == spec.digest
