@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..audit import audited
 from ..clock import isoformat
 from ..errors import Conflict, InvalidInput, NotFound
 from . import stats as _stats
@@ -16,6 +17,8 @@ from .traffic import primary_version
 
 class ServersMixin:
     # -- serving --------------------------------------------------------------------------
+    @audited("server.start", "server", lambda endpoints=None, **_: (
+        endpoints if isinstance(endpoints, str) else None))
     def serve(self, endpoints: str | list[str] | None = None, *, host: str = "127.0.0.1",
               port: int = 0, workers: int | None = None, poll_interval: float = 1.0,
               startup_timeout: float = 300.0, cpus: list[int] | None = None):
@@ -40,6 +43,8 @@ class ServersMixin:
                               startup_timeout=startup_timeout, cpus=cpus)
         with self._lock:
             self._servers[handle.server_id] = handle
+        self.audit_trail.record("server.start", object_type="server", object_id=handle.server_id,
+                                after={"endpoints": names or "all", "url": handle.url})
         return handle
 
     def serve_notebook(self, path: str, *, name: str | None = None, options: dict | None = None,
@@ -171,11 +176,13 @@ class ServersMixin:
         """Servers of this project that are up (started here, by the CLI or by a node)."""
         return [dict(s, started_here=s["server_id"] in self._servers) for s in self._live_servers()]
 
+    @audited("server.stop", "server")
     def stop_server(self, server_id: str) -> None:
         with self._lock:
             handle = self._servers.pop(server_id, None)
         if handle is not None:
             handle.stop()
+            self.audit_trail.record("server.stop", object_type="server", object_id=server_id)
             return
         import os
         import signal
@@ -184,6 +191,8 @@ class ServersMixin:
         for server in self._live_servers():
             if server["server_id"] == server_id and server["hostname"] == socket.gethostname():
                 os.kill(server["pid"], signal.SIGTERM)
+                self.audit_trail.record("server.stop", object_type="server", object_id=server_id,
+                                        details={"pid": server["pid"]})
                 return
         raise NotFound(f"no running server {server_id!r} on this machine", field="server_id")
 

@@ -39,3 +39,27 @@ def test_a_deployed_bundle_records_the_endpoints_it_creates(tmp_path, open_proje
     create = [e for e in project.audit_trail.list(object="endpoint:score")["events"]
               if e["action"] == "endpoint.create"]
     assert len(create) == 1 and "bundle abc" in create[0]["after"]["description"], create
+
+
+def test_starting_and_stopping_a_server_is_recorded(tmp_path, open_project):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    score = nbformat.v4.new_code_cell("response = {'double': request['x'] * 2}")
+    score.metadata["tags"] = ["mlprod-score"]
+    nb.cells = [score]
+    nbformat.write(nb, tmp_path / "double.ipynb")
+    (tmp_path / "mlprod.toml").write_text('[project]\nname = "servers"\n')
+    project = open_project(tmp_path)
+
+    handle = project.endpoints.serve("double.ipynb", workers=1)
+    answer = handle.request("double", {"x": 2})
+    assert answer["status"] == 200 and answer["body"]["double"] == 4, answer
+    project.endpoints.stop_server(handle.server_id)
+
+    events = project.audit_trail.list(object=f"server:{handle.server_id}")["events"]
+    assert sorted(e["action"] for e in events) == ["server.start", "server.stop"], events
+    start = next(e for e in events if e["action"] == "server.start")
+    assert start["after"]["endpoints"] == ["double"] and start["after"]["url"] == handle.url
