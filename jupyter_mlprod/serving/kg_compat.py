@@ -25,6 +25,7 @@ import subprocess
 import sys
 from urllib.parse import parse_qs
 
+from .deadline import ScoringTimeout
 from .notebook_cells import Route, route_regex
 
 log = logging.getLogger("jupyter_mlprod.serving")
@@ -134,6 +135,9 @@ def run(version, route: KGRoute, text: str) -> tuple[int, dict, str]:
     timeout = version.kg_timeout
     try:
         printed = _capture(version.deadline, cells, None, timeout)
+    except ScoringTimeout:
+        return 504, {"Content-Type": TEXT}, (f"Error ScoringTimeout: the route ran past the "
+                                             f"endpoint's kg_timeout_ms ({timeout:g} s) \n")
     except Exception as exc:  # noqa: BLE001 - KG answers any cell error with 500 and its text
         return 500, {"Content-Type": TEXT}, f"Error {type(exc).__name__}: {exc} \n"
     body = printed

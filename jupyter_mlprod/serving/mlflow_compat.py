@@ -164,12 +164,13 @@ def _from_split(value, columns):
         raise InvalidInput(invalid + f"{len(value['data'])} rows but an index of "
                            f"{len(index) if isinstance(index, list) else index!r}",
                            field="dataframe_split.index", code="invalid_request")
+    keys = [str(name) for name in names]  # pandas writes column 0 as 0; a JSON record says "0"
     records = []
     for i, row in enumerate(value["data"]):
         if not isinstance(row, list) or len(row) != len(names):
             raise InvalidInput(invalid + f"row {i} must be a list of {len(names)} values",
                                field=f"dataframe_split.data[{i}]", code="invalid_request")
-        records.append(dict(zip(names, row)))
+        records.append(dict(zip(keys, row)))
     return records
 
 
