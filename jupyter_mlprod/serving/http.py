@@ -62,15 +62,19 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
         name = parts[1] if len(parts) > 1 else ""
         rest = parts[2] if len(parts) > 2 else None
         rt = self.state.endpoints.get(name)
-        kg_root = self.state.endpoints.get(getattr(self.state, "kg_root", None) or "")
-        if kg_root is not None and not ex.rejected and (
-                not kg_root.needs_key or self._authorized(kg_root, ex.headers)):
-            if kg_routes.serve(self, ex, kg_root, path, at_root=True):
-                return None  # the notebook's own routes win over every path of ours
+        kg_root = self.state.kg_root and self.state.endpoints.get(self.state.kg_root)
+        if kg_root:  # --kg-root: the notebook's own routes win over every path of ours
+            if ex.rejected:
+                return self._error(ex, 413, "too_large", "request body over "
+                                   f"{DEFAULT_MAX_BODY if rt is None else rt.max_body} bytes",
+                                   kg_root.name, "")
+            if (not kg_root.needs_key or self._authorized(kg_root, ex.headers)) and \
+                    kg_routes.serve(self, ex, kg_root, path, at_root=True):
+                return None
         if rt is None:
             if rest is None and ex.method == "GET" and name in ("health", "ready", "metrics"):
                 return getattr(self, "_" + name)(ex)
-            if kg_root is not None:
+            if kg_root:
                 return kg_routes.not_found(self, ex)
             return self._error(ex, 404, "not_found", f"no endpoint or route at {path}", name, "")
         if rt.needs_key and not self._authorized(rt, ex.headers):
