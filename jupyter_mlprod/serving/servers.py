@@ -33,6 +33,8 @@ class ServersMixin:
         names = [endpoints] if isinstance(endpoints, str) else endpoints
         for name in names or []:
             self._endpoint(name)
+        if kg_root:
+            self._check_kg_root(names)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         log_path = self.settings.state_dir / "serving" / f"server-{stamp}-{'-'.join(names or ['all'])[:60]}.log"
         handle = start_server(self.settings.root, store_url=self.settings.store_url,
@@ -129,10 +131,22 @@ class ServersMixin:
         from .runtime import ServerConfig, run_server
         from .workers import default_workers
 
+        if kg_root:
+            self._check_kg_root(endpoints)
+
         return run_server(ServerConfig(
             root=str(self.settings.root), store_url=self.settings.store_url, endpoints=endpoints,
             host=host, port=port, workers=workers or default_workers(),
             poll_interval=poll_interval, server_id="s" + secrets.token_hex(6), kg_root=kg_root))
+
+    def _check_kg_root(self, names: list[str] | None) -> None:
+        """--kg-root serves one Kernel Gateway notebook's routes at the root: refuse anything else
+        before a server starts."""
+        names = names if names is not None else [view["name"] for view in self.list()]
+        if len(names) != 1 or self.get(names[0])["mode"] != "kernel_gateway":
+            raise InvalidInput("--kg-root serves one Kernel Gateway notebook (cells starting "
+                               f"`# GET /path`) at the root; serving {', '.join(names) or 'none'}",
+                               field="kg_root", code="invalid_kg_root")
 
     def openapi(self, name: str, server_url: str | None = None) -> dict:
         """The endpoint's OpenAPI document, from the store (no notebook code runs)."""

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import nbformat
 import pytest
+from peer_helpers import PACKAGE_HOME
+from serving_helpers import write_echo
 
 from jupyter_mlprod.serving import kg_compat
 from jupyter_mlprod.serving.config import merge_options
@@ -72,3 +77,15 @@ def test_routes_have_no_scoring_timeout_unless_kg_timeout_ms_is_set(tmp_path):
     assert _call(_version(tmp_path, {"timeout_ms": 100}), "GET", "/slow")[0] == 200
     status, _, body = _call(_version(tmp_path, {"kg_timeout_ms": 100}), "GET", "/slow")
     assert status == 504 and "kg_timeout_ms" in body
+
+
+def test_kg_root_refuses_a_notebook_that_is_not_kernel_gateways(tmp_path):
+    (tmp_path / "mlprod.toml").write_text('[project]\nname = "kg"\n')
+    write_echo(tmp_path, "echo", "a")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (PACKAGE_HOME, os.environ.get("PYTHONPATH")) if p))
+    done = subprocess.run([sys.executable, "-m", "jupyter_mlprod.cli", "serve", "echo.ipynb",
+                           "--kg-root", "--port", "0"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 2
+    assert "--kg-root serves one Kernel Gateway notebook" in done.stderr.splitlines()[-1]
