@@ -7,7 +7,8 @@ here two `mlprod serve` processes are shared by the module (test time is scarce)
   pool test runs 3 kernels. Each worker holds its own namespace, as each kernel does; a client
   keeps its worker while it keeps its connection (a requests.Session), so a test that changes
   the namespace uses one session and puts the value back.
-- responses.ipynb, simple_api.ipynb and KG's endpoint_ordering example under /<endpoint>/.
+- responses.ipynb, simple_api.ipynb and KG's endpoint_ordering and api_intro examples under
+  /<endpoint>/.
 What is not ported, and why, is listed in README.md here.
 """
 from __future__ import annotations
@@ -45,7 +46,8 @@ def gateway(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory):
-    notebooks = ("responses.ipynb", "simple_api.ipynb", "endpoint_ordering.ipynb")
+    notebooks = ("responses.ipynb", "simple_api.ipynb", "endpoint_ordering.ipynb",
+                 "api_intro.ipynb")
     server = MlprodServe(_project(tmp_path_factory, *notebooks), *notebooks, "--workers", "1",
                          ready_path="/simple_api/_api/spec/swagger.json")
     yield server
@@ -206,3 +208,22 @@ def test_endpoint_ordering_and_no_builtin_shadows_a_route(examples, path, answer
     response = requests.get(f"{examples.url}/endpoint_ordering{path}")
     assert response.status_code == 200
     assert response.text == f"path param index test {answer}\n"
+
+
+# -- KG's api_intro tutorial: its own client cell's requests (that cell is guarded by
+# KERNEL_GATEWAY, which a served notebook sees set) ---------------------------------------------
+def test_api_intro_tutorial_client(examples):
+    url = f"{examples.url}/api_intro"
+    created = requests.post(url + "/contacts", json={
+        "name": "Alice Adams", "phone": "919-555-6712", "address": "42 Wallaby Way, Sydney, NC"})
+    assert created.status_code == 200
+    first = created.json()["contact_id"]
+    updated = requests.put(url + "/contacts/" + first, {"phone": "919-444-5601"})
+    assert updated.status_code == 200 and updated.headers["Content-Type"] == "application/json"
+    assert updated.json()["contact_id"]["phone"] == ["919-444-5601"]  # form values are lists
+    requests.post(url + "/contacts", json={"name": "Bob Billiham"}).raise_for_status()
+    hits = requests.get(url + "/contacts", params={"name": "alice"})
+    assert hits.headers["Content-Type"] == "application/json" and list(hits.json()) == [first]
+    assert requests.delete(url + "/contacts/" + first).status_code == 204
+    assert requests.delete(url + "/contacts/" + first).status_code == 404
+    assert first not in requests.get(url + "/contacts").json()
