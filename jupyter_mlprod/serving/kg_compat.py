@@ -23,7 +23,9 @@ import logging
 import os
 import subprocess
 import sys
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
+
+from tornado import httputil
 
 from .deadline import ScoringTimeout
 from .notebook_cells import Route, route_regex
@@ -81,8 +83,9 @@ def match(routes: list[KGRoute], method: str, path: str):
     for route in routes:
         found = route.regex.match(path)
         if found:
-            if route.method == method:
-                return route, dict(zip(route.names, found.groups()))
+            if route.method == method:  # tornado decodes path arguments for KG's handler
+                return route, {name: unquote(value)
+                               for name, value in zip(route.names, found.groups())}
             allowed.append(route.method)
     return None, allowed
 
@@ -98,7 +101,10 @@ def _body(ex):
     text = ex.body.decode("utf-8", "replace") if ex.body else ""
     if content_type == "application/x-www-form-urlencoded" or \
             content_type.startswith("multipart/form-data"):
-        return parse_qs(text, keep_blank_values=True)
+        fields: dict = {}  # tornado's parser, as KG's handler reads `body_arguments`
+        httputil.parse_body_arguments(content_type, ex.body, fields, {}, ex.headers)
+        return {name: [v.decode("utf-8", "replace") for v in values]
+                for name, values in fields.items()}
     if content_type == "application/json":  # KG parses JSON only under this exact type
         try:
             return json.loads(text)

@@ -59,6 +59,7 @@ def examples(tmp_path_factory):
 GETS = {
     "test_api_get_endpoint": ("/hello", None, b"hello world\n"),
     "test_api_get_endpoint_with_path_param": ("/hello/governor", None, b"hello governor\n"),
+    "path param decoded (tornado's)": ("/hello/the%20governor", None, b"hello the governor\n"),
     "test_api_get_endpoint_with_query_param": ("/hello/person", {"person": "governor"},
                                                b"hello governor\n"),
     "test_api_get_endpoint_with_multiple_query_params": (
