@@ -21,7 +21,8 @@ class ServersMixin:
         endpoints if isinstance(endpoints, str) else None))
     def serve(self, endpoints: str | list[str] | None = None, *, host: str = "127.0.0.1",
               port: int = 0, workers: int | None = None, poll_interval: float = 1.0,
-              startup_timeout: float = 300.0, cpus: list[int] | None = None):
+              startup_timeout: float = 300.0, cpus: list[int] | None = None,
+              kg_root: bool = False):
         """Start a server in the background for `endpoints` (a name, a list, None = every
         endpoint, including ones created later, or a notebook path: see serve_notebook).
         `workers` defaults to the available cores; `cpus` pins the server's processes.
@@ -31,16 +32,18 @@ class ServersMixin:
         if isinstance(endpoints, str) and endpoints.endswith(".ipynb"):
             return self.serve_notebook(endpoints, host=host, port=port, workers=workers,
                                        poll_interval=poll_interval, startup_timeout=startup_timeout,
-                                       cpus=cpus)
+                                       cpus=cpus, kg_root=kg_root)
         names = [endpoints] if isinstance(endpoints, str) else endpoints
         for name in names or []:
             self._endpoint(name)
+        if kg_root:
+            self._check_kg_root(names)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         log_path = self.settings.state_dir / "serving" / f"server-{stamp}-{'-'.join(names or ['all'])[:60]}.log"
         handle = start_server(self.settings.root, store_url=self.settings.store_url,
                               endpoints=names, host=host, port=port, workers=workers,
                               poll_interval=poll_interval, log_path=log_path,
-                              startup_timeout=startup_timeout, cpus=cpus)
+                              startup_timeout=startup_timeout, cpus=cpus, kg_root=kg_root)
         with self._lock:
             self._servers[handle.server_id] = handle
         self.audit_trail.record("server.start", object_type="server", object_id=handle.server_id,
@@ -125,7 +128,7 @@ class ServersMixin:
 
     def run(self, endpoints: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 8000,
             workers: int | None = None, poll_interval: float = 1.0,
-            cpus: list[int] | None = None) -> int:
+            cpus: list[int] | None = None, kg_root: bool = False) -> int:
         """Serve in the foreground until SIGTERM/Ctrl-C (`mlprod serve`, the node daemon).
         Call from the main thread. Returns an exit code."""
         import logging
@@ -140,10 +143,22 @@ class ServersMixin:
         from .runtime import ServerConfig, run_server
         from .workers import default_workers
 
+        if kg_root:
+            self._check_kg_root(endpoints)
+
         return run_server(ServerConfig(
             root=str(self.settings.root), store_url=self.settings.store_url, endpoints=endpoints,
             host=host, port=port, workers=workers or default_workers(),
-            poll_interval=poll_interval, server_id="s" + secrets.token_hex(6)))
+            poll_interval=poll_interval, server_id="s" + secrets.token_hex(6), kg_root=kg_root))
+
+    def _check_kg_root(self, names: list[str] | None) -> None:
+        """--kg-root serves one Kernel Gateway notebook's routes at the root: refuse anything else
+        before a server starts."""
+        names = names if names is not None else [view["name"] for view in self.list()]
+        if len(names) != 1 or self.get(names[0])["mode"] != "kernel_gateway":
+            raise InvalidInput("--kg-root serves one Kernel Gateway notebook (cells starting "
+                               f"`# GET /path`) at the root; serving {', '.join(names) or 'none'}",
+                               field="kg_root", code="invalid_kg_root")
 
     def openapi(self, name: str, server_url: str | None = None) -> dict:
         """The endpoint's OpenAPI document, from the store (no notebook code runs)."""
