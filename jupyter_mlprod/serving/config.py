@@ -13,6 +13,7 @@ DEFAULT_OPTIONS: dict = {
     "input_schema": None,  # declared JSON Schema; None = inferred from the sample request
     "prediction_log": {"enabled": False, "redact": []},
     "debug": False,  # 500 answers carry the traceback
+    "kg_timeout_ms": None,  # Kernel Gateway routes: none by default, as in Kernel Gateway
 }
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -94,5 +95,7 @@ def _validate(o: dict) -> None:
     if not isinstance(log["redact"], list) or not all(isinstance(f, str) and f for f in log["redact"]):
         raise InvalidInput("option prediction_log.redact must be a list of field names "
                            "(dotted for nested fields)", field="options.prediction_log.redact")
+    if o["kg_timeout_ms"] is not None:
+        number("kg_timeout_ms", o["kg_timeout_ms"], 1, 3_600_000)
     if not isinstance(o["debug"], bool):
         raise InvalidInput("option debug must be true or false", field="options.debug")

@@ -2102,6 +2102,8 @@ export interface components {
                 redact?: string[];
             };
             debug: boolean;
+            /** @description Kernel Gateway routes' timeout (null: none, as in Kernel Gateway) */
+            kg_timeout_ms?: number | null;
         };
         /** @description Any subset of EndpointOptions; nested objects merge. Unknown keys are a 400. */
         EndpointOptionsChange: Record<string, never>;
