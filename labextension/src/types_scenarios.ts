@@ -2,6 +2,7 @@
  * Types of the scenario routes (`/mlprod/api/v1/scenarios...`), mirroring
  * `jupyter_mlprod/server/openapi.yaml`. No rule lives here.
  */
+import { IScenarioStep } from './types_scenario_steps';
 
 export type TriggerType =
   | 'cron'
@@ -74,6 +75,8 @@ export interface IScenarioSpec {
   enabled?: boolean;
   triggers: ITrigger[];
   run?: IScenarioRun;
+  /** The ordered scenario steps; none: each fire runs `run`. */
+  steps?: IScenarioStep[];
   reporters?: IReporter[];
   policies?: IScenarioPolicies;
   version?: number;

@@ -5,9 +5,16 @@ import { changed, errorMessage } from '../handler';
 import { ErrorBox, formatTime, usePoll } from '../format';
 import { IScenario } from '../types_scenarios';
 import { ScenarioForm } from './ScenarioForm';
+import { ScenarioRunsList } from './ScenarioRunsList';
+import { ScenarioRunView } from './ScenarioRunView';
 import { ScenarioTimeline } from './ScenarioTimeline';
 
-type Mode = { kind: 'list' } | { kind: 'form'; scenario: IScenario | null } | { kind: 'monitor' };
+type Mode =
+  | { kind: 'list' }
+  | { kind: 'form'; scenario: IScenario | null }
+  | { kind: 'monitor' }
+  | { kind: 'runs'; scenario: IScenario }
+  | { kind: 'run'; scenario: IScenario; fireId: number };
 
 /** Scenarios tab: the list, the create/edit form and the monitoring timeline. */
 export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.Element {
@@ -58,6 +65,20 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
         }} />
     );
   }
+  if (mode.kind === 'runs') {
+    return (
+      <ScenarioRunsList scenario={mode.scenario} onBack={() => setMode({ kind: 'list' })}
+        onOpen={fireId => setMode({ kind: 'run', scenario: mode.scenario, fireId })} />
+    );
+  }
+  if (mode.kind === 'run') {
+    return (
+      <div className="jp-mlprod-view">
+        <ScenarioRunView fireId={mode.fireId} onShowRun={props.onShowRun}
+          onBack={() => setMode({ kind: 'runs', scenario: mode.scenario })} />
+      </div>
+    );
+  }
   if (mode.kind === 'monitor') {
     return (
       <div className="jp-mlprod-view" data-testid="mlprod-scenarios-view">
@@ -104,6 +125,9 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
                 ) : (
                   <span className="jp-mlprod-hint">never run</span>
                 )}
+                <button className="jp-Button jp-mod-styled jp-mlprod-secondary jp-mlprod-small"
+                  data-testid={`mlprod-scenario-runs-${s.name}`} title="Its runs: each step's outcome, approvals"
+                  onClick={() => setMode({ kind: 'runs', scenario: s })}>Runs</button>
                 <button className="jp-Button jp-mod-styled jp-mlprod-secondary jp-mlprod-small"
                   data-testid={`mlprod-scenario-run-${s.name}`} title="Run now"
                   onClick={() => void act(async () => {

@@ -99,3 +99,52 @@ export function Choice<T extends string>(props: {
     </select>
   );
 }
+
+/** A number input bound to a number; empty means absent (undefined). */
+export function NumberInput(props: {
+  value: number | null | undefined;
+  onChange: (v: number | undefined) => void;
+  testid: string;
+  placeholder?: string;
+}): JSX.Element {
+  return (
+    <TextInput
+      type="number"
+      value={props.value === null || props.value === undefined ? '' : String(props.value)}
+      placeholder={props.placeholder}
+      testid={props.testid}
+      onChange={v => props.onChange(v === '' ? undefined : Number(v))}
+    />
+  );
+}
+
+/** A JSON object typed as text: sent once it parses; until then, says what to fix. */
+export function JsonInput(props: {
+  value: unknown;
+  onChange: (v: { [key: string]: unknown }) => void;
+  testid: string;
+  placeholder?: string;
+}): JSX.Element {
+  const [text, setText] = React.useState(() => JSON.stringify(props.value ?? {}));
+  const [problem, setProblem] = React.useState<string | null>(null);
+  return (
+    <>
+      <TextInput value={text} testid={props.testid} placeholder={props.placeholder}
+        onChange={t => {
+          setText(t);
+          try {
+            const parsed = t.trim() ? JSON.parse(t) : {};
+            setProblem(null);
+            props.onChange(parsed);
+          } catch {
+            setProblem('write a JSON object, e.g. {"n_rows": 1000}');
+          }
+        }} />
+      {problem && (
+        <div className="jp-mlprod-field-error" role="alert" data-testid={`${props.testid}-problem`}>
+          {problem}
+        </div>
+      )}
+    </>
+  );
+}
