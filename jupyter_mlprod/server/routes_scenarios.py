@@ -8,6 +8,7 @@ from tornado import web
 
 from ..errors import InvalidInput
 from .base import API, MlprodHandler
+from .routes_scenario_runs import ROUTES as _RUN_ROUTES
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
 
@@ -139,6 +140,7 @@ ROUTES: list[tuple[str, str, type[MlprodHandler]]] = [
     ("/scenarios/timeline", "scenarios/timeline", ScenarioTimelineHandler),
     ("/scenarios/fires/{id}/deliveries", r"scenarios/fires/(?P<fire_id>[^/]+)/deliveries",
      FireDeliveriesHandler),
+    *_RUN_ROUTES,
     ("/scenarios/{id}", _SCENARIO, ScenarioHandler),
     ("/scenarios/{id}/enable", _SCENARIO + "/enable", ScenarioEnableHandler),
     ("/scenarios/{id}/disable", _SCENARIO + "/disable", ScenarioDisableHandler),
