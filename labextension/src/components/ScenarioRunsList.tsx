@@ -45,11 +45,11 @@ export function ScenarioRunsList(props: {
           </thead>
           <tbody>
             {runs.map(r => (
-              <tr key={r.id} data-testid={`mlprod-fire-row-${r.id}`} data-status={r.status}
+              <tr key={r.id} data-testid={`mlprod-fire-row-${r.id}`} data-status={r.outcome ?? r.status}
                 title={r.reason ?? 'Open this scenario run'} onClick={() => props.onOpen(r.id)}>
                 <td>{r.id}</td>
                 <td>{formatTime(r.due_at)}</td>
-                <td><span className="jp-mlprod-badge" data-status={r.status}>{statusLabel(r.status)}</span></td>
+                <td><span className="jp-mlprod-badge" data-status={r.outcome ?? r.status}>{statusLabel(r.outcome ?? r.status)}</span></td>
                 <td>
                   {(r.steps ?? []).map(s => (
                     <span key={s.index} className="jp-mlprod-dot" data-status={s.status}

@@ -132,8 +132,11 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
                   data-testid={`mlprod-scenario-run-${s.name}`} title="Run now"
                   onClick={() => void act(async () => {
                     const run = await scenarioApi.trigger(s.id);
-                    if (run && (run as any).id) {
-                      props.onShowRun((run as any).id);
+                    if (s.steps?.length) {
+                      // a scenario with steps answers with its scenario run, carried out by the scheduler
+                      setMode({ kind: 'run', scenario: s, fireId: run.id });
+                    } else if (run && run.id) {
+                      props.onShowRun(run.id);
                     }
                   })}>▶ Run now</button>
               </div>

@@ -6,15 +6,16 @@ import {
   IScenarioStep,
   ITargetRef,
   IThreshold,
-  StepKind
+  StepKind,
+  StepOf
 } from '../types_scenario_steps';
 import { Choice, Field, JsonInput, NumberInput, TextInput } from './fields';
 import { FieldListErrors, RunSelectionFields } from './RunSelection';
 
 /** What the kind's inputs need: the step, how to change it, and how to name fields. */
-export interface IStepFieldsContext {
-  step: IScenarioStep;
-  set: (patch: Partial<IScenarioStep>) => void;
+export interface IStepFieldsContext<S extends IScenarioStep = IScenarioStep> {
+  step: S;
+  set: (patch: Partial<S>) => void;
   errors: IValidationError[];
   pipelineSteps: string[];
   /** The spec path of a key of this step (`steps[2].metrics`); marks it as shown. */
@@ -28,7 +29,7 @@ export interface IStepFieldsContext {
 export function newStep(kind: StepKind): IScenarioStep {
   switch (kind) {
     case 'run':
-      return { kind, steps: null, from: null, parameters: {} };
+      return { kind, steps: null, from: null, parameters: {}, force: false };
     case 'check':
       return { kind, checks: [{ metric: '', min: 0 }] };
     case 'compare':
@@ -48,9 +49,14 @@ export function newStep(kind: StepKind): IScenarioStep {
 
 /** The inputs of one step's kind; called (not mounted) so the card knows which fields it shows. */
 export function stepKindFields(c: IStepFieldsContext): JSX.Element | null {
-  const { step, set, errors, f, tid } = c;
+  const { errors, f, tid } = c;
+  const step = c.step;
+  // The same context, typed for the step's kind.
+  const typed = <S extends IScenarioStep>(s: S) =>
+    ({ ...c, step: s, set: c.set as (patch: Partial<S>) => void }) as IStepFieldsContext<S>;
   switch (step.kind) {
-    case 'run':
+    case 'run': {
+      const set = typed(step).set;
       c.fUnder('steps');
       c.fUnder('parameters.');
       return (
@@ -58,24 +64,27 @@ export function stepKindFields(c: IStepFieldsContext): JSX.Element | null {
           <RunSelectionFields selection={step} pipelineSteps={c.pipelineSteps} errors={errors}
             onChange={set} modeField={f('from')} field={f} testid={k => tid(k)} />
           <Field label="parameters (JSON)" field={f('parameters')} errors={errors}>
-            <JsonInput value={step.parameters} testid={tid('parameters')} onChange={parameters => set({ parameters })} />
+            <JsonInput value={step.parameters} testid={tid('parameters')}
+              onChange={parameters => set({ parameters: parameters as StepOf<'run'>['parameters'] })} />
           </Field>
           <FieldListErrors errors={errors} prefix={f('parameters') + '.'} />
         </>
       );
+    }
     case 'check':
-      return checkFields(c);
+      return checkFields(typed(step));
     case 'compare':
       return (
         <>
-          {targetFields(c, ['node', 'folder', 'endpoint'])}
-          {metricFields(c)}
+          {targetFields(c, step.target, target => typed(step).set({ target }), ['node', 'folder', 'endpoint'])}
+          {metricFields(typed(step))}
         </>
       );
-    case 'deploy':
+    case 'deploy': {
+      const set = typed(step).set;
       return (
         <>
-          {targetFields(c, ['node', 'folder'])}
+          {targetFields(c, step.target, target => set({ target }), ['node', 'folder'])}
           <label className="jp-mlprod-check">
             <input type="checkbox" checked={!!step.strict} data-testid={tid('strict')}
               onChange={e => set({ strict: e.target.checked })} />
@@ -84,17 +93,21 @@ export function stepKindFields(c: IStepFieldsContext): JSX.Element | null {
           <FieldListErrors errors={errors} prefix={f('strict')} />
         </>
       );
-    case 'approve':
+    }
+    case 'approve': {
+      const set = typed(step).set;
       return (
         <Field label="approvers (comma-separated; empty: anyone)" field={f('approvers')} errors={errors}>
           <TextInput value={(step.approvers ?? []).join(', ')} testid={tid('approvers')}
             onChange={v => set({ approvers: v.split(',').map(a => a.trim()).filter(a => a) })} />
         </Field>
       );
+    }
     case 'endpoint':
-      return endpointFields(c);
-    default:
+      return endpointFields(typed(step));
+    default: {
       // bundle and notify: a message templated with the run and its metrics
+      const set = typed(step).set;
       return (
         <Field label={step.kind === 'bundle' ? 'bundle message' : 'message'} field={f('message')} errors={errors}>
           <TextInput value={step.message} testid={tid('message')}
@@ -102,13 +115,16 @@ export function stepKindFields(c: IStepFieldsContext): JSX.Element | null {
             onChange={message => set({ message })} />
         </Field>
       );
+    }
   }
 }
 
 type TargetKind = 'node' | 'folder' | 'endpoint';
 
-function targetFields(c: IStepFieldsContext, kinds: TargetKind[]): JSX.Element {
-  const target: ITargetRef = c.step.target ?? {};
+function targetFields(
+  c: IStepFieldsContext, current: ITargetRef | undefined, onChange: (t: ITargetRef) => void, kinds: TargetKind[]
+): JSX.Element {
+  const target: ITargetRef = current ?? {};
   const kind = (kinds.find(k => target[k] !== undefined) ?? kinds[0]) as TargetKind;
   const words: { [k in TargetKind]: string } = { node: 'a node', folder: 'a folder', endpoint: 'an endpoint' };
   return (
@@ -116,12 +132,12 @@ function targetFields(c: IStepFieldsContext, kinds: TargetKind[]): JSX.Element {
       <Field label="target" field={c.f('target')} errors={c.errors} half>
         <Choice<TargetKind> value={kind} testid={c.tid('target-kind')}
           choices={kinds.map(k => [k, words[k]] as [TargetKind, string])}
-          onChange={k => c.set({ target: { [k]: '' } })} />
+          onChange={k => onChange({ [k]: '' })} />
       </Field>
       <Field label={kind} field={c.f(`target.${kind}`)} errors={c.errors} half>
         <TextInput value={target[kind]} testid={c.tid('target')}
           placeholder={kind === 'folder' ? 'deployments/production' : kind === 'node' ? 'prod-1' : 'score'}
-          onChange={v => c.set({ target: { [kind]: v } })} />
+          onChange={v => onChange({ [kind]: v })} />
       </Field>
     </>
   );
@@ -136,7 +152,7 @@ const CONDITIONS: [string, string][] = [
   ['warn_drop', 'warn on a drop over']
 ];
 
-function checkFields(c: IStepFieldsContext): JSX.Element {
+function checkFields(c: IStepFieldsContext<StepOf<'check'>>): JSX.Element {
   const checks = c.step.checks ?? [];
   const setChecks = (next: ICheckSpec[]) => c.set({ checks: next });
   const setCheck = (j: number, next: ICheckSpec) => setChecks(checks.map((x, k) => (k === j ? next : x)));
@@ -158,12 +174,12 @@ function checkFields(c: IStepFieldsContext): JSX.Element {
                   <Choice value={key} testid={c.tid(`check-cond-${j}-${key}`)}
                     choices={CONDITIONS.filter(([k]) => k === key || !conditions.includes(k))}
                     onChange={nk => {
-                      const { [key]: value, ...rest } = check;
+                      const { [key]: value, ...rest } = check as { [k: string]: unknown };
                       setCheck(j, { ...rest, [nk]: value } as ICheckSpec);
                     }} />
                 </Field>
                 <Field label="value" field={c.f(`checks[${j}].${key}`)} errors={c.errors} half>
-                  <NumberInput value={check[key] as number} testid={c.tid(`check-value-${j}-${key}`)}
+                  <NumberInput value={(check as { [k: string]: unknown })[key] as number} testid={c.tid(`check-value-${j}-${key}`)}
                     onChange={v => setCheck(j, { ...check, [key]: v as number })} />
                 </Field>
               </React.Fragment>
@@ -188,7 +204,7 @@ function checkFields(c: IStepFieldsContext): JSX.Element {
   );
 }
 
-function metricFields(c: IStepFieldsContext): JSX.Element {
+function metricFields(c: IStepFieldsContext<StepOf<'compare'>>): JSX.Element {
   const entries = Object.entries(c.step.metrics ?? {});
   const setEntries = (next: [string, IThreshold][]) => c.set({ metrics: Object.fromEntries(next) });
   const setEntry = (j: number, name: string, t: IThreshold) =>
@@ -231,9 +247,9 @@ function metricFields(c: IStepFieldsContext): JSX.Element {
   );
 }
 
-function endpointFields(c: IStepFieldsContext): JSX.Element {
+function endpointFields(c: IStepFieldsContext<StepOf<'endpoint'>>): JSX.Element {
   const { step, set, errors, f, tid } = c;
-  const after = step.promote_after ?? {};
+  const after = step.promote_after ?? { requests: 100, max_errors: 0 };
   return (
     <>
       <Field label="endpoint" field={f('endpoint')} errors={errors} half>
@@ -252,11 +268,11 @@ function endpointFields(c: IStepFieldsContext): JSX.Element {
       )}
       <Field label="promote after (requests)" field={f('promote_after.requests')} errors={errors} half>
         <NumberInput value={after.requests} testid={tid('promote-requests')}
-          onChange={requests => set({ promote_after: { ...after, requests } })} />
+          onChange={requests => set({ promote_after: { ...after, requests: requests as number } })} />
       </Field>
       <Field label="with at most (errors)" field={f('promote_after.max_errors')} errors={errors} half>
         <NumberInput value={after.max_errors} testid={tid('promote-errors')}
-          onChange={max_errors => set({ promote_after: { ...after, max_errors } })} />
+          onChange={max_errors => set({ promote_after: { ...after, max_errors: max_errors as number } })} />
       </Field>
       <Field label="" field={f('promote_after')} errors={errors}>{null}</Field>
     </>

@@ -98,7 +98,7 @@ function StepCard(props: {
     return path;
   };
   const tid = (key: string) => `mlprod-step-${key}-${i}`;
-  const set = (patch: Partial<IScenarioStep>) => props.onChange({ ...step, ...patch });
+  const set = (patch: Partial<IScenarioStep>) => props.onChange({ ...step, ...patch } as IScenarioStep);
   const kindFields = stepKindFields({
     step, set, errors, pipelineSteps: props.pipelineSteps, f, tid,
     fUnder: key => {
