@@ -5,6 +5,7 @@ import { errorMessage } from '../handler';
 import { ErrorBox, formatTime, statusLabel, usePoll } from '../format';
 import { IScenario } from '../types_scenarios';
 import { IScenarioRunSummary } from '../types_scenario_steps';
+import { fireStatus } from './ScenarioTimeline';
 
 /** A scenario's runs (its fires), newest first, each with its steps' outcomes at a glance. */
 export function ScenarioRunsList(props: {
@@ -45,11 +46,11 @@ export function ScenarioRunsList(props: {
           </thead>
           <tbody>
             {runs.map(r => (
-              <tr key={r.id} data-testid={`mlprod-fire-row-${r.id}`} data-status={r.outcome ?? r.status}
+              <tr key={r.id} data-testid={`mlprod-fire-row-${r.id}`} data-status={fireStatus(r)}
                 title={r.reason ?? 'Open this scenario run'} onClick={() => props.onOpen(r.id)}>
                 <td>{r.id}</td>
                 <td>{formatTime(r.due_at)}</td>
-                <td><span className="jp-mlprod-badge" data-status={r.outcome ?? r.status}>{statusLabel(r.outcome ?? r.status)}</span></td>
+                <td><span className="jp-mlprod-badge" data-status={fireStatus(r)}>{statusLabel(r.outcome ?? r.status)}</span></td>
                 <td>
                   {(r.steps ?? []).map(s => (
                     <span key={s.index} className="jp-mlprod-dot" data-status={s.status}

@@ -14,7 +14,7 @@ type Mode =
   | { kind: 'form'; scenario: IScenario | null }
   | { kind: 'monitor' }
   | { kind: 'runs'; scenario: IScenario }
-  | { kind: 'run'; scenario: IScenario; fireId: number };
+  | { kind: 'run'; fireId: number; back: Mode };
 
 /** Scenarios tab: the list, the create/edit form and the monitoring timeline. */
 export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.Element {
@@ -68,14 +68,14 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
   if (mode.kind === 'runs') {
     return (
       <ScenarioRunsList scenario={mode.scenario} onBack={() => setMode({ kind: 'list' })}
-        onOpen={fireId => setMode({ kind: 'run', scenario: mode.scenario, fireId })} />
+        onOpen={fireId => setMode({ kind: 'run', fireId, back: mode })} />
     );
   }
   if (mode.kind === 'run') {
     return (
       <div className="jp-mlprod-view">
         <ScenarioRunView fireId={mode.fireId} onShowRun={props.onShowRun}
-          onBack={() => setMode({ kind: 'runs', scenario: mode.scenario })} />
+          onBack={() => setMode(mode.back)} />
       </div>
     );
   }
@@ -83,7 +83,8 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
     return (
       <div className="jp-mlprod-view" data-testid="mlprod-scenarios-view">
         {tabs}
-        <ScenarioTimeline onShowRun={props.onShowRun} />
+        <ScenarioTimeline onShowRun={props.onShowRun}
+          onOpenScenarioRun={fireId => setMode({ kind: 'run', fireId, back: mode })} />
       </div>
     );
   }
@@ -134,7 +135,7 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
                     const run = await scenarioApi.trigger(s.id);
                     if (s.steps?.length) {
                       // a scenario with steps answers with its scenario run, carried out by the scheduler
-                      setMode({ kind: 'run', scenario: s, fireId: run.id });
+                      setMode({ kind: 'run', fireId: run.id, back: { kind: 'runs', scenario: s } });
                     } else if (run && run.id) {
                       props.onShowRun(run.id);
                     }

@@ -17,8 +17,8 @@ const KINDS: [StepKind, string][] = [
 ];
 
 const IF: [StepIf, string][] = [
-  ['success', 'the previous step succeeded'],
-  ['failure', 'the previous step failed'],
+  ['success', 'after a success'],
+  ['failure', 'after a failure'],
   ['always', 'always']
 ];
 
@@ -110,7 +110,7 @@ function StepCard(props: {
   const common = (
     <>
       <Field label="kind" field={f('kind')} errors={errors} half>
-        <Choice<StepKind> value={step.kind} choices={KINDS} testid={tid('kind')}
+        <Choice<StepKind> value={step.kind} choices={KINDS.map(([k]) => [k, k] as [StepKind, string])} testid={tid('kind')}
           onChange={k => props.onChange({ ...newStep(k), name: step.name, if: step.if, timeout: step.timeout })} />
       </Field>
       <Field label="name" field={f('name')} errors={errors} half>
