@@ -23,6 +23,8 @@ export interface IStepFieldsContext<S extends IScenarioStep = IScenarioStep> {
   /** Marks every field under this key as shown (a list that prints its own errors). */
   fUnder: (key: string) => string;
   tid: (key: string) => string;
+  /** Ids of datalists suggesting known names, by what they name. */
+  lists: { node: string; endpoint: string };
 }
 
 /** A fresh step of a kind, with example values (the server checks them). */
@@ -136,6 +138,7 @@ function targetFields(
       </Field>
       <Field label={kind} field={c.f(`target.${kind}`)} errors={c.errors} half>
         <TextInput value={target[kind]} testid={c.tid('target')}
+          list={kind === 'folder' ? undefined : c.lists[kind]}
           placeholder={kind === 'folder' ? 'deployments/production' : kind === 'node' ? 'prod-1' : 'score'}
           onChange={v => onChange({ [kind]: v })} />
       </Field>
@@ -253,7 +256,7 @@ function endpointFields(c: IStepFieldsContext<StepOf<'endpoint'>>): JSX.Element 
   return (
     <>
       <Field label="endpoint" field={f('endpoint')} errors={errors} half>
-        <TextInput value={step.endpoint} testid={tid('endpoint')} placeholder="score"
+        <TextInput value={step.endpoint} testid={tid('endpoint')} placeholder="score" list={c.lists.endpoint}
           onChange={endpoint => set({ endpoint })} />
       </Field>
       <Field label="mode" field={f('mode')} errors={errors} half>

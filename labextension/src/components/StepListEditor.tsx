@@ -1,5 +1,7 @@
 import * as React from 'react';
 
+import { bundleApi } from '../api_bundles';
+import { endpointApi } from '../api_endpoints';
 import { IValidationError } from '../types_scenarios';
 import { IScenarioStep, StepIf, StepKind } from '../types_scenario_steps';
 import { Choice, Field, NumberInput, TextInput } from './fields';
@@ -34,6 +36,16 @@ export function StepListEditor(props: {
 }): JSX.Element {
   const { steps, errors } = props;
   const [kind, setKind] = React.useState<StepKind>('run');
+  // Known node and endpoint names, suggested as you type (the server still checks them).
+  const [known, setKnown] = React.useState<{ node: string[]; endpoint: string[] }>({ node: [], endpoint: [] });
+  const id = React.useId();
+  const lists = { node: `${id}-nodes`, endpoint: `${id}-endpoints` };
+  React.useEffect(() => {
+    Promise.all([
+      bundleApi.nodes().then(n => n.map(x => x.name)).catch(() => [] as string[]),
+      endpointApi.list().then(e => e.map(x => x.name)).catch(() => [] as string[])
+    ]).then(([node, endpoint]) => setKnown({ node, endpoint }));
+  }, []);
   const nextKey = React.useRef(0);
   const keys = React.useRef<number[]>([]);
   while (keys.current.length < steps.length) {
@@ -61,9 +73,11 @@ export function StepListEditor(props: {
           : 'No steps: each fire runs the selection above. Add steps to retrain, compare, approve and deploy.'}
       </div>
       <Field label="" field="steps" errors={errors}>{null}</Field>
+      <datalist id={lists.node}>{known.node.map(n => <option key={n} value={n} />)}</datalist>
+      <datalist id={lists.endpoint}>{known.endpoint.map(n => <option key={n} value={n} />)}</datalist>
       {steps.map((step, i) => (
         <StepCard key={keys.current[i]} index={i} count={steps.length} step={step} errors={errors}
-          pipelineSteps={props.pipelineSteps}
+          pipelineSteps={props.pipelineSteps} lists={lists}
           onChange={s => props.onChange(steps.map((x, k) => (k === i ? s : x)))}
           onMove={j => move(i, j)} onRemove={() => remove(i)} />
       ))}
@@ -85,6 +99,7 @@ function StepCard(props: {
   step: IScenarioStep;
   errors: IValidationError[];
   pipelineSteps: string[];
+  lists: { node: string; endpoint: string };
   onChange: (s: IScenarioStep) => void;
   onMove: (to: number) => void;
   onRemove: () => void;
@@ -100,7 +115,7 @@ function StepCard(props: {
   const tid = (key: string) => `mlprod-step-${key}-${i}`;
   const set = (patch: Partial<IScenarioStep>) => props.onChange({ ...step, ...patch } as IScenarioStep);
   const kindFields = stepKindFields({
-    step, set, errors, pipelineSteps: props.pipelineSteps, f, tid,
+    step, set, errors, pipelineSteps: props.pipelineSteps, f, tid, lists: props.lists,
     fUnder: key => {
       const path = `steps[${i}].${key}`;
       shownUnder.push(path);

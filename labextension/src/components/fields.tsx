@@ -64,11 +64,14 @@ export function TextInput(props: {
   testid: string;
   placeholder?: string;
   type?: string;
+  /** The id of a datalist of suggestions. */
+  list?: string;
 }): JSX.Element {
   return (
     <input
       className="jp-mod-styled"
       type={props.type ?? 'text'}
+      list={props.list}
       value={props.value ?? ''}
       placeholder={props.placeholder}
       data-testid={props.testid}
