@@ -15,7 +15,8 @@ ACTIONS = (
     "endpoint.create", "endpoint.edit", "endpoint.delete", "endpoint.version",
     "endpoint.traffic", "endpoint.promote", "endpoint.rollback", "key.create", "key.revoke",
     "request.refused",                   # a change the REST door refused before any action ran
-    "approval.grant", "approval.deny",   # reserved: the hook for approvals (see above)
+    "approval.grant", "approval.deny",   # a person's decision on a waiting approve step
+    "scenario.step",                     # a scenario step of a scenario run changed status
 )
 from .trail import AuditTrail, audited, event_view, parse_since
 
