@@ -63,11 +63,10 @@ class ScenarioRunService:
         waiting = next((s for s in steps if s["kind"] == "approve" and s["status"] == "waiting"),
                        None)
         if waiting is None:
-            earlier = [a for a in approvals.values() if a["decision"] == decision
-                       and a["decided_by"] == user]
-            if earlier:   # a repeat of a decision already counted
-                return self.get(fire["id"])
             state = run_view(fire, steps, approvals)["status"]
+            if state == "running" and any(a["decision"] == decision and a["decided_by"] == user
+                                          for a in approvals.values()):
+                return self.get(fire["id"])   # a repeat the scheduler has not seen yet
             raise Conflict(f"scenario run {fire['id']} is not waiting for an approval "
                            f"(it is {state})", field="id", code="not_waiting")
         approvers = specs[waiting["position"]].get("approvers") or [] \
