@@ -140,7 +140,11 @@ def normalize(spec, ctx: Context) -> dict | None:
         triggers = []
     out["triggers"] = [normalize_trigger(t, f"triggers[{i}]", ctx) for i, t in enumerate(triggers)]
     _check_run_finished_graph(out, ctx)
-    out["run"] = normalize_run(spec.get("run", {}), ctx)
+    stepped = isinstance(spec.get("steps"), list) and bool(spec["steps"])
+    if stepped and not spec.get("run"):   # its run steps say what to run
+        out["run"] = {"steps": None, "from": None, "parameters": {}, "force": False}
+    else:
+        out["run"] = normalize_run(spec.get("run", {}), ctx)
     reporters = spec.get("reporters", [])
     if not isinstance(reporters, list):
         problems.error("reporters", "reporters must be a list")

@@ -115,7 +115,8 @@ class ScenarioService:
         sid = self._row(scenario)["id"] if scenario is not None else None
         rows = self.repo.list_fires(scenario_id=sid, since=since_at, until=until_at,
                                     limit=query_limit(limit, 5000))
-        return [fire_view(r, specs.get(r["scenario_id"])) for r in rows]
+        return self.project.scenario_runs.with_steps(
+            [fire_view(r, specs.get(r["scenario_id"])) for r in rows])
 
     def deliveries(self, fire_id: int) -> list[dict]:
         return [delivery_view(d) for d in self.repo.deliveries([int(fire_id)])]
