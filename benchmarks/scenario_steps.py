@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,21 +31,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-
-def start_node(folder: Path, token: str) -> tuple[subprocess.Popen, str]:
-    ready = folder.parent / f".{folder.name}.ready"
-    folder.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlprod.node", "--root", str(folder),
-                             "--port", "0", "--ready-file", str(ready)],
-                            env=dict(os.environ, PYTHONPATH=str(REPO), MLPROD_NODE_TOKEN=token),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the node did not start")
-        time.sleep(0.05)
-    return proc, json.loads(ready.read_text())["url"]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bundles import start_node  # noqa: E402 - the node process of the bundles benchmark
 
 
 def example_loop(tmp: Path) -> dict:

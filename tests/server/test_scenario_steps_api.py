@@ -98,7 +98,10 @@ async def test_scenario_run_approvals_refuse_outsiders_and_finished_runs(api):
     created = await api.post("/scenarios", json_body=spec("gate", [
         {"kind": "approve", "approvers": ["alice"]}, {"kind": "notify", "message": "go"}]))
     assert created.status == 201, created.body
-    run = (await api.post("/scenarios/{id}/trigger", id="gate")).body
+    queued = await api.post("/scenarios/{id}/trigger", id="gate")
+    run = queued.body
+    assert queued.status == 202
+    assert queued.headers["Location"].endswith(f"/scenarios/fires/{run['id']}")
     assert run["status"] == "pending" and [s["status"] for s in run["steps"]] in ([], [
         "pending", "pending"])
     run = await until(api, run["id"], ("waiting_approval",))
@@ -117,6 +120,12 @@ async def test_scenario_run_approvals_refuse_outsiders_and_finished_runs(api):
     open_gate = await api.post("/scenarios", json_body=spec("open", [
         {"kind": "approve"}, {"kind": "notify", "message": "go"}]))
     assert open_gate.status == 201
+    edited = await api.put("/scenarios/{id}", id="open", json_body=dict(
+        open_gate.body, steps=[{"kind": "approve", "timeout": 600},
+                               {"kind": "notify", "message": "go"}]))
+    assert edited.status == 200 and edited.body["steps"][0]["timeout"] == 600
+    refused = await api.put("/scenarios/{id}", id="open", json_body={"steps": [{"kind": "x"}]})
+    assert (refused.status, refused.error["field"]) == (400, "steps[0].kind")
     run = (await api.post("/scenarios/{id}/trigger", id="open")).body
     run = await until(api, run["id"], ("waiting_approval",))
     decided = await api.post("/scenarios/fires/{id}/approval", id=run["id"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import string
 
-from ...errors import MlprodError
 from ..scenarios import NAME_RE
 from .kinds_judge import candidate_metrics, normalize_target, target_history
 from .registry import Outcome, StepKind, register

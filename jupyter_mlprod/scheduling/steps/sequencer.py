@@ -141,6 +141,8 @@ class Sequencer:
                 outcome = Outcome("timed_out", error=f"{spec['name']} took longer than "
                                   f"{timeout} s" + (" without a decision"
                                                     if spec["kind"] == "approve" else ""))
+                if step["values"].get("run_id") and spec["kind"] == "run":
+                    self._cancel(step["values"]["run_id"])
             else:
                 try:
                     outcome = kind.advance(run, spec, dict(step["values"]))
@@ -165,6 +167,12 @@ class Sequencer:
             if final or not changed:
                 return outcome
         return outcome
+
+    def _cancel(self, run_id: int) -> None:
+        try:
+            self.project.runs.cancel(run_id)
+        except MlprodError as exc:   # it ended meanwhile
+            log.info("run %s was not cancelled: %s", run_id, exc.message)
 
     def _save(self, fire: dict, step: dict, *, fire_values: dict | None = None, **values):
         audit = None

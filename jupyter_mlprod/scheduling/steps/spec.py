@@ -61,7 +61,3 @@ def normalize_steps(raw, ctx, run: dict) -> list[dict]:
         out.append(step)
     return out
 
-
-def metric_names(checks) -> set[str]:
-    """`name` and `step.name` of every metric a step's checks name."""
-    return {c["metric"] for c in checks}
