@@ -201,8 +201,10 @@ def normalize_target(raw, field, ctx, problems, allowed) -> dict:
         problems.error(field, f"target must be one of {{{'|'.join(allowed)}: name}}")
         return {}
     (kind, value), = raw.items()
-    if not isinstance(value, str) or not value.strip():
-        problems.error(f"{field}.{kind}", f"{kind} must be a name")
+    longest = 1000 if kind == "folder" else 200
+    if not isinstance(value, str) or not value.strip() or len(value) > longest:
+        problems.error(f"{field}.{kind}", f"{kind} must be a name of at most {longest} "
+                       "characters")
         return {}
     if kind == "endpoint" and ctx.endpoint_names is not None and \
             value not in ctx.endpoint_names():

@@ -82,8 +82,9 @@ class ApproveKind(StepKind):
     def normalize(self, raw, field, ctx, problems):
         approvers = raw.get("approvers", [])
         if not isinstance(approvers, list) or not all(
-                isinstance(a, str) and a.strip() for a in approvers):
-            problems.error(f"{field}.approvers", "approvers must be a list of user names")
+                isinstance(a, str) and a.strip() and len(a) <= 200 for a in approvers):
+            problems.error(f"{field}.approvers", "approvers must be a list of user names (at "
+                           "most 200 characters each)")
             approvers = []
         return {"approvers": [a.strip() for a in approvers]}
 
