@@ -119,7 +119,13 @@ class ScenarioTriggerHandler(ScenarioHandlerBase):
     @authorized
     async def post(self, scenario: str):
         self.object_body(())
-        self.accepted(await self.call(lambda p: p.scenarios.trigger(scenario)))
+        result = await self.call(lambda p: p.scenarios.trigger(scenario))
+        if "scenario" in result and "parameters" not in result:   # a scenario run of steps
+            self.set_header("Location", self.base_url.rstrip("/")
+                            + f"/{API}/scenarios/fires/{result['id']}")
+            self.reply(result, 202)
+            return
+        self.accepted(result)
 
 
 class ScenarioFiresHandler(ScenarioHandlerBase):

@@ -1,0 +1,88 @@
+"""Scenario runs through the CLI (`mlprod scenario runs|run-show`, `mlprod approve`, a real
+subprocess) and the magics (`%mlprod scenario runs`, `%mlprod approve`, a real kernel): the
+same service, every refusal one line (CLI exit 2) or a visible message (magics)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlprod.project import Project
+from jupyter_mlprod.scheduling import Scheduler
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "cli"))
+sys.path.insert(0, str(REPO / "tests" / "magics"))
+from cli_helpers import copy_example, mlprod, one_error_line  # noqa: E402
+from magic_notebook import execute_cells  # noqa: E402
+
+GATE = {"name": "gate", "triggers": [{"type": "manual"}],
+        "steps": [{"kind": "approve", "approvers": ["alice"]},
+                  {"kind": "notify", "message": "approved run {fire_id}"}]}
+
+
+def advance(project: Project, fire_id: int, statuses) -> dict:
+    scheduler = Scheduler(project, poll_interval=0.05)
+    for _ in range(50):
+        scheduler.tick()
+        view = project.scenario_runs.get(fire_id)
+        if view["status"] in statuses:
+            return view
+    raise AssertionError(view)
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory):
+    root = copy_example(tmp_path_factory.mktemp("doors") / "loan")
+    project = Project(root)
+    project.scenarios.create(GATE)
+    yield root, project
+    project.close()
+
+
+def test_cli_lists_shows_refuses_and_approves(gate):
+    root, project = gate
+    fire_id = project.scenarios.trigger("gate")["id"]
+    advance(project, fire_id, ("waiting_approval",))
+    listed = mlprod("scenario", "runs", "gate", cwd=root)
+    assert listed.returncode == 0 and "waiting_approval" in listed.stdout
+    assert "approve0:waiting notify1:pending" in listed.stdout
+    shown = mlprod("scenario", "run-show", str(fire_id), cwd=root)
+    assert f"mlprod approve {fire_id}" in shown.stdout and "(alice)" in shown.stdout
+    assert "a positive whole number" in one_error_line(mlprod("approve", "abc", cwd=root))
+    assert "does not exist" in one_error_line(mlprod("approve", "9999", cwd=root))
+    refused = one_error_line(mlprod("approve", str(fire_id), cwd=root,
+                                    env={"MLPROD_USER": "mallory"}))
+    assert "mallory may not decide" in refused
+    bad = root / "bad.yaml"
+    bad.write_text("name: bad\ntriggers: [{type: manual}]\n"
+                   "steps: [{kind: run}, {kind: canary}]\n")
+    assert "steps[1].kind: unknown step kind 'canary'" in one_error_line(
+        mlprod("scenario", "add", "--file", str(bad), cwd=root))
+    approved = mlprod("approve", str(fire_id), "-m", "ship it", cwd=root,
+                      env={"MLPROD_USER": "alice"})
+    assert approved.returncode == 0, approved.stderr
+    assert f"approved scenario run {fire_id} of gate" in approved.stdout
+    view = advance(project, fire_id, ("succeeded",))
+    assert view["steps"][1]["values"]["message"] == f"approved run {fire_id}"
+    late = one_error_line(mlprod("approve", str(fire_id), cwd=root, env={"MLPROD_USER": "alice"}))
+    assert "is not waiting for an approval (it is succeeded)" in late
+
+
+def test_magics_list_and_reject(gate, tmp_path, monkeypatch):
+    root, project = gate
+    fire_id = project.scenarios.trigger("gate")["id"]
+    advance(project, fire_id, ("waiting_approval",))
+    monkeypatch.setenv("MLPROD_USER", "alice")   # the kernel inherits it: its actor
+    nb = execute_cells(["%load_ext jupyter_mlprod", "%mlprod scenario runs gate",
+                        f"%mlprod approve {fire_id} --reject -m 'not today'",
+                        "%mlprod approve x"], cwd=root, workdir=tmp_path, name="approve",
+                       timeout=120)
+    texts = ["\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                       for o in cell.outputs) for cell in nb.cells]
+    assert "waiting_approval" in texts[1]
+    assert f"rejected scenario run {fire_id}" in texts[2]
+    assert "a positive whole number" in texts[3] and "Traceback" not in "".join(texts)
+    view = advance(project, fire_id, ("rejected",))
+    assert view["error"] == "rejected by alice: not today"
