@@ -3809,7 +3809,7 @@ export interface operations {
             /** @description The run was recorded and started; poll `GET /runs/{id}`. Its `scenario_id` is the scenario's. For a scenario with steps, the scenario run (status pending) that the scheduler carries out; poll `GET /scenarios/fires/{id}`. */
             202: {
                 headers: {
-                    /** @description URL of the new run. */
+                    /** @description URL of the new run (of the scenario run, for a scenario with steps). */
                     Location?: string;
                     [name: string]: unknown;
                 };
