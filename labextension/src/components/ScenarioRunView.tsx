@@ -75,7 +75,12 @@ function ScenarioStepRow(props: {
   onDecided: (run: IScenarioRunView) => void;
 }): JSX.Element {
   const sr = props.stepRun;
-  const values = Object.entries(sr.values ?? {});
+  // Values shown by the comparison table or the approval box are not repeated.
+  const shownElsewhere = [
+    ...(sr.comparison ? ['comparison'] : []),
+    ...(sr.approval ? ['decision', 'decided_by', 'message'] : [])
+  ];
+  const values = Object.entries(sr.values ?? {}).filter(([k]) => !shownElsewhere.includes(k));
   return (
     <div className="jp-mlprod-steprun" data-testid={`mlprod-scenario-step-${sr.index}`}
       data-kind={sr.kind} data-status={sr.status}>
@@ -103,7 +108,7 @@ function ScenarioStepRow(props: {
                 {k === 'run_id' && typeof v === 'number' ? (
                   <button className="jp-mlprod-link" data-testid={`mlprod-scenario-step-run-${sr.index}`}
                     onClick={() => props.onShowRun(v)}>run {v}</button>
-                ) : typeof v === 'object' ? <code>{JSON.stringify(v)}</code> : String(v)}
+                ) : <StepValue name={k} value={v} />}
               </dd>
             </React.Fragment>
           ))}
@@ -117,5 +122,35 @@ function ScenarioStepRow(props: {
           onDecided={props.onDecided} />
       )}
     </div>
+  );
+}
+
+/** A step value: text, or a folded table for a map (metric values can be many). */
+function StepValue(props: { name: string; value: unknown }): JSX.Element {
+  const v = props.value;
+  if (v === null || typeof v !== 'object') {
+    return <>{String(v)}</>;
+  }
+  if (Array.isArray(v)) {
+    return <code>{JSON.stringify(v)}</code>;
+  }
+  const entries = Object.entries(v as { [k: string]: unknown });
+  if (entries.length <= 3 && entries.every(([, x]) => x === null || typeof x !== 'object')) {
+    return <>{entries.map(([k, x]) => `${k}: ${String(x)}`).join(', ')}</>;
+  }
+  return (
+    <details>
+      <summary>{entries.length} {props.name === 'metrics' ? 'metrics' : 'entries'}</summary>
+      <table className="jp-mlprod-table">
+        <tbody>
+          {entries.map(([k, x]) => (
+            <tr key={k}>
+              <td><code>{k}</code></td>
+              <td className="jp-mlprod-value">{typeof x === 'object' ? JSON.stringify(x) : String(x)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
