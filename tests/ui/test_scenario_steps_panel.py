@@ -194,9 +194,19 @@ def test_approve_from_the_panel_then_deploy(page, lab, tmp_path):
     page.screenshot(path=str(SCREENSHOTS / "scenario_run_deployed.png"), full_page=True)
     assert any(target.iterdir()), "the folder target received nothing"
 
-    # A second decision on a finished run is refused by the server, and said so.
+    # A second decision on a finished run is refused by the server.
     status, body = lab.api("POST", f"scenarios/fires/{fire_id}/approval", {"decision": "reject"})
     assert status == 409, body
+
+    # The scenario's card and the monitoring timeline open the same scenario run.
+    page.click('[data-testid="mlprod-scenario-run-back"]')
+    page.click('[data-testid="mlprod-scenario-runs-back"]')
+    page.click('[data-testid="mlprod-scenario-last-retrain-approve"]')
+    page.locator('[data-testid="mlprod-scenario-run-view"][data-status="succeeded"]').wait_for()
+    page.click('[data-testid="mlprod-scenario-run-back"]')
+    page.click('[data-testid="mlprod-scenarios-monitor"]')
+    page.click(f'[data-testid="mlprod-timeline-table"] [data-testid="mlprod-fire-row-{fire_id}"]')
+    page.locator('.jp-mlprod-title', has_text="retrain-approve, run").wait_for()
 
 
 def _open_run(page, scenario: str, fire_id: int) -> None:

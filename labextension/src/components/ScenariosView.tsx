@@ -117,8 +117,15 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
                   </button>
                 ) : s.last ? (
                   <button className="jp-mlprod-link" data-testid={`mlprod-scenario-last-${s.name}`}
-                    disabled={!s.last.run_id} title={s.last.reason ?? 'Open the last run'}
-                    onClick={() => s.last?.run_id && props.onShowRun(s.last.run_id)}>
+                    disabled={!s.last.run_id && !s.steps?.length} title={s.last.reason ?? 'Open the last run'}
+                    onClick={() => {
+                      if (s.steps?.length && s.last) {
+                        // a scenario with steps: its last scenario run, step by step
+                        setMode({ kind: 'run', fireId: s.last.fire_id, back: { kind: 'list' } });
+                      } else if (s.last?.run_id) {
+                        props.onShowRun(s.last.run_id);
+                      }
+                    }}>
                     <span className="jp-mlprod-badge" data-status={s.last.outcome ?? 'none'}>
                       {s.last.outcome ?? 'open'}
                     </span>
