@@ -17,6 +17,8 @@ sys.path.insert(0, str(REPO / "tests" / "magics"))
 from cli_helpers import copy_example, mlprod, one_error_line  # noqa: E402
 from magic_notebook import execute_cells  # noqa: E402
 
+from .conftest import WebhookReceiver  # noqa: E402
+
 GATE = {"name": "gate", "triggers": [{"type": "manual"}],
         "steps": [{"kind": "approve", "approvers": ["alice"]},
                   {"kind": "notify", "message": "approved run {fire_id}"}]}
@@ -33,18 +35,29 @@ def advance(project: Project, fire_id: int, statuses) -> dict:
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory):
+def receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory, receiver):
     root = copy_example(tmp_path_factory.mktemp("doors") / "loan")
     project = Project(root)
-    project.scenarios.create(GATE)
+    project.scenarios.create(dict(GATE, reporters=[{"type": "webhook", "url": receiver.url,
+                                                    "when": "always"}]))
     yield root, project
     project.close()
 
 
-def test_cli_lists_shows_refuses_and_approves(gate):
+def test_cli_lists_shows_refuses_and_approves(gate, receiver):
     root, project = gate
     fire_id = project.scenarios.trigger("gate")["id"]
     advance(project, fire_id, ("waiting_approval",))
+    announced = receiver.received()[0]["body"]["text"]   # the reporters announce it, linked
+    assert "waits for an approval (approve0; alice may decide)" in announced
+    assert f"/lab?mlprod-scenario-run={fire_id}" in announced
     listed = mlprod("scenario", "runs", "gate", cwd=root)
     assert listed.returncode == 0 and "waiting_approval" in listed.stdout
     assert "approve0:waiting notify1:pending" in listed.stdout

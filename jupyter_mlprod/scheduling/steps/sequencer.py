@@ -38,7 +38,8 @@ class ScenarioRunContext:
         approvers = step.get("approvers") or []
         who = ", ".join(approvers) if approvers else "anyone"
         self.notify(f"{self.label} waits for an approval ({step['name']}; {who} may decide): "
-                    f"mlprod approve {self.fire['id']}", approval=True)
+                    f"{self.sequencer.link(self.fire['id'])} or `mlprod approve "
+                    f"{self.fire['id']}`", approval=True)
 
     def notify(self, text: str, approval: bool = False) -> int:
         return self.sequencer.queue_report(self.fire, text, approval=approval)
@@ -206,6 +207,10 @@ class Sequencer:
             log.info("scenario %s: run %s %s", fire["scenario_name"], fire["id"], outcome)
 
     # -- reports ----------------------------------------------------------------------------
+    def link(self, fire_id: int) -> str:
+        """The scenario run in the panel (where its Approve / Reject buttons are)."""
+        return f"{self.config.base_url.rstrip('/')}/lab?mlprod-scenario-run={fire_id}"
+
     def _deliveries(self, fire: dict, outcome: str, reason, now) -> list[dict]:
         from ..reporters import should_report
 
@@ -224,7 +229,7 @@ class Sequencer:
             scenario={"id": fire["scenario_id"], "name": fire["scenario_name"]},
             fire={"id": fire["id"], "kind": fire["kind"], "attempt": fire.get("attempt", 1),
                   "due_at": policies._iso(fire["due_at"]), "outcome": outcome, "reason": text},
-            run=None, previous=None, link=self.config.link(fire.get("run_id")),
+            run=None, previous=None, link=self.link(fire["id"]),
             trigger_text=fire["kind"])
         if text:
             report["summary"] = text
