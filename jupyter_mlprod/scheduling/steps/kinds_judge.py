@@ -76,6 +76,12 @@ class RunKind(StepKind):
             return Outcome("failed", out, "a check of the run failed")
         return Outcome("succeeded", out)
 
+    def abandon(self, run, step, values):
+        if values.get("run_id") is not None:
+            record = run.project.repo.get_run(values["run_id"])
+            if record is not None and record["status"] not in TERMINAL:
+                run.project.runs.cancel(values["run_id"])
+
 
 class CheckKind(StepKind):
     name = "check"

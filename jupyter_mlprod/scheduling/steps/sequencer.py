@@ -142,8 +142,11 @@ class Sequencer:
                 outcome = Outcome("timed_out", error=f"{spec['name']} took longer than "
                                   f"{timeout} s" + (" without a decision"
                                                     if spec["kind"] == "approve" else ""))
-                if step["values"].get("run_id") and spec["kind"] == "run":
-                    self._cancel(step["values"]["run_id"])
+                try:   # what the step left half done is undone (a run, a canary)
+                    kind.abandon(run, spec, dict(step["values"]))
+                except MlprodError as exc:
+                    log.warning("scenario run %s: %s could not be undone: %s", run.fire["id"],
+                                spec["name"], exc.message)
             else:
                 try:
                     outcome = kind.advance(run, spec, dict(step["values"]))
@@ -168,12 +171,6 @@ class Sequencer:
             if final or not changed:
                 return outcome
         return outcome
-
-    def _cancel(self, run_id: int) -> None:
-        try:
-            self.project.runs.cancel(run_id)
-        except MlprodError as exc:   # it ended meanwhile
-            log.info("run %s was not cancelled: %s", run_id, exc.message)
 
     def _save(self, fire: dict, step: dict, *, fire_values: dict | None = None, **values):
         audit = None
