@@ -12,16 +12,12 @@ from jupyter_mlprod.scheduling import Scheduler
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from serving.serving_helpers import write_scoring_notebook  # noqa: E402
 
+from .steps_helpers import carry_out  # noqa: E402
 
-def carry_out(project, scheduler, fire_id, statuses, clock=None, advance=0):
-    if advance:
-        clock.advance(advance)
-    for _ in range(40):
-        scheduler.tick()
-        view = project.scenario_runs.get(fire_id)
-        if view["status"] in statuses:
-            return view
-    raise AssertionError(view)
+
+def later(project, scheduler, fire_id, statuses, clock, seconds) -> dict:
+    clock.advance(seconds)
+    return carry_out(project, fire_id, statuses, scheduler)
 
 
 def test_an_approval_nobody_gives_times_out_and_the_failure_branch_runs(tmp_path, clock,
@@ -35,10 +31,10 @@ def test_an_approval_nobody_gives_times_out_and_the_failure_branch_runs(tmp_path
             {"kind": "notify", "name": "tell", "if": "failure", "message": "nobody decided"}]})
         scheduler = Scheduler(project, poll_interval=0.05)
         fire_id = project.scenarios.trigger("gate")["id"]
-        carry_out(project, scheduler, fire_id, ("waiting_approval",))
+        carry_out(project, fire_id, ("waiting_approval",), scheduler)
         clock.advance(59)
-        assert carry_out(project, scheduler, fire_id, ("waiting_approval",))
-        view = carry_out(project, scheduler, fire_id, ("failed",), clock, 2)
+        assert carry_out(project, fire_id, ("waiting_approval",), scheduler)
+        view = later(project, scheduler, fire_id, ("failed",), clock, 2)
         assert [s["status"] for s in view["steps"]] == ["timed_out", "skipped", "succeeded"]
         assert view["error"] == "approve0 took longer than 60 s without a decision"
         assert view["steps"][2]["values"]["message"] == "nobody decided"
@@ -59,11 +55,11 @@ def test_a_canary_without_traffic_in_time_is_rolled_back(tmp_path, clock, make_s
              "promote_after": {"requests": 100}}]})
         scheduler = Scheduler(project, poll_interval=0.05)
         fire_id = project.scenarios.trigger("ship")["id"]
-        view = carry_out(project, scheduler, fire_id, ("running",))
+        view = carry_out(project, fire_id, ("running",), scheduler)
         version = view["steps"][1]["values"]["version"]
         weights = project.endpoints.get("score")["traffic"]["weights"]
         assert weights[version] == 25 and sum(weights.values()) == 100
-        view = carry_out(project, scheduler, fire_id, ("failed",), clock, 301)
+        view = later(project, scheduler, fire_id, ("failed",), clock, 301)
         assert view["steps"][1]["status"] == "timed_out"
         assert version not in project.endpoints.get("score")["traffic"]["weights"]
     finally:
