@@ -29,6 +29,9 @@ def test_an_approval_nobody_gives_times_out_and_the_failure_branch_runs(tmp_path
             {"kind": "approve", "timeout": 60},
             {"kind": "notify", "message": "never deployed"},
             {"kind": "notify", "name": "tell", "if": "failure", "message": "nobody decided"}]})
+        project.scenarios.create({"name": "follow", "steps": [{"kind": "notify", "message": "x"}],
+                                  "triggers": [{"type": "run_finished", "scenario": "gate",
+                                                "on": "failure"}]})
         scheduler = Scheduler(project, poll_interval=0.05)
         fire_id = project.scenarios.trigger("gate")["id"]
         carry_out(project, fire_id, ("waiting_approval",), scheduler)
@@ -38,6 +41,9 @@ def test_an_approval_nobody_gives_times_out_and_the_failure_branch_runs(tmp_path
         assert [s["status"] for s in view["steps"]] == ["timed_out", "skipped", "succeeded"]
         assert view["error"] == "approve0 took longer than 60 s without a decision"
         assert view["steps"][2]["values"]["message"] == "nobody decided"
+        [after] = project.scenarios.fires("follow")   # a scenario waiting for this one fires
+        assert after["kind"] == "run_finished" and after["details"]["outcome"] == "failed"
+        assert carry_out(project, after["id"], ("succeeded",), scheduler)
     finally:
         project.close()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from ...errors import MlprodError
 from ...store.scenario_steps import ScenarioStepRepository
 from .. import policies
+from ..triggers.events import RunFinishedTrigger
 from .registry import Outcome, get_kind
 
 log = logging.getLogger(__name__)
@@ -198,9 +199,20 @@ class Sequencer:
             actor=f"scheduler:{fire['scenario_name']}", after={"status": outcome},
             details={"fire_id": fire["id"], "reason": reason})
         deliveries = self._deliveries(fire, outcome, reason, now)
+
+        def after(watchers) -> list[dict]:   # run_finished triggers naming this scenario
+            judged = "failed" if outcome == "rejected" else outcome
+            return [{"scenario_id": w["scenario_id"], "kind": "run_finished",
+                     "trigger_position": w["position"], "due_at": now,
+                     "due_key": f"after:{fire['id']}",
+                     "details": {"scenario": fire["scenario_name"], "run_id": fire.get("run_id"),
+                                 "outcome": outcome}}
+                    for w in watchers if w["spec"].get("scenario") == fire["scenario_name"]
+                    and RunFinishedTrigger.matches(w["spec"], judged)]
+
         if self.repo.finish(fire["id"], {"status": "done", "outcome": outcome,
                                          "finished_at": now, "reason": reason},
-                            left, now, deliveries, audit):
+                            left, now, deliveries, audit, after, self.name):
             log.info("scenario %s: run %s %s", fire["scenario_name"], fire["id"], outcome)
 
     # -- reports ----------------------------------------------------------------------------
