@@ -51,6 +51,8 @@ def test_cli_lists_shows_refuses_and_approves(gate, receiver):
     listed = mlprod("scenario", "runs", "gate", cwd=root)
     assert listed.returncode == 0 and "waiting_approval" in listed.stdout
     assert "approve0:waiting notify1:pending" in listed.stdout
+    scenario = mlprod("scenario", "show", "gate", cwd=root).stdout
+    assert "steps\n  [0] approve0 (approve)\n  [1] notify1 (notify)\n" in scenario
     shown = mlprod("scenario", "run-show", str(fire_id), cwd=root)
     assert f"mlprod approve {fire_id}" in shown.stdout and "(alice)" in shown.stdout
     assert "a positive whole number" in one_error_line(mlprod("approve", "abc", cwd=root))
