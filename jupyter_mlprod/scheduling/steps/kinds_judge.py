@@ -54,7 +54,8 @@ class RunKind(StepKind):
                     steps=step.get("steps"), from_step=step.get("from"),
                     parameters=step.get("parameters") or None, force=step.get("force", False),
                     trigger=f"scenario:{run.fire['kind']}"[:40], wait=False,
-                    scenario_id=run.fire["scenario_id"])
+                    scenario_id=run.fire["scenario_id"],
+                    on_update=lambda run_id: run.sequencer.wake())
             except Conflict as exc:   # another run of the project is going: wait for it
                 return Outcome("running", {"waiting": exc.message})
             return Outcome("running", {"run_id": started["id"]})

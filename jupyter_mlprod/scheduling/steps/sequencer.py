@@ -63,8 +63,9 @@ class ScenarioRunContext:
 
 
 class Sequencer:
-    def __init__(self, project, fire_repo, config, clock, name: str):
+    def __init__(self, project, fire_repo, config, clock, name: str, wake=None):
         self.project = project
+        self.wake = wake or (lambda: None)   # a run step's run changed: the next pass, now
         self.fires = fire_repo
         self.config = config
         self.clock = clock
