@@ -57,7 +57,8 @@ class Scheduler:
         self.launcher = create_launcher(self.config.launcher, self)
         self.finisher = Finisher(project, self.repo, self.config, self.clock, self.name)
         self.deliverer = Deliverer(self.repo, self.config, self.clock, self.environ)
-        self.sequencer = Sequencer(project, self.repo, self.config, self.clock, self.name)
+        self.sequencer = Sequencer(project, self.repo, self.config, self.clock, self.name,
+                                   wake=self.wake)
         hasher = FileHasher(project.root, project.settings.state_dir / "cache" /
                             "scheduler-file-hashes.json")
         self.firer = Firer(project, self.repo, self.clock, self.name, hasher, self.environ)

@@ -3,6 +3,8 @@ scenario has steps; each write here is one transaction, with its audit event whe
 what a person can see (a step's outcome, a decision)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +14,7 @@ from .schema_scheduling import report_deliveries as dl
 from .schema_scheduling import scenario_approvals as appr
 from .schema_scheduling import scenario_fires as fires
 from .schema_scheduling import scenario_step_runs as steps
+from .schema_scheduling import scenario_triggers as trig
 from .schema_scheduling import scenarios as scen
 
 
@@ -80,8 +83,10 @@ class ScenarioStepRepository:
                 insert_event(conn, self.project, None, audit)
 
     def finish(self, fire_id: int, fire_values: dict, skipped: list[int], now,
-               deliveries: list[dict], audit: dict | None) -> bool:
-        """End a scenario run: its fire, the steps left (skipped) and its reports, at once."""
+               deliveries: list[dict], audit: dict | None, after: Callable | None = None,
+               by: str | None = None) -> bool:
+        """End a scenario run: its fire, the steps left (skipped), its reports and the fires of
+        scenarios waiting for it (`after(watchers)` -> new fires), at once."""
         with self.fires.write() as conn:
             done = conn.execute(fires.update().where(
                 fires.c.id == fire_id, fires.c.status.in_(("running", "waiting_approval")))
@@ -94,6 +99,13 @@ class ScenarioStepRepository:
                              .values(status="skipped", finished_at=now))
             if deliveries:
                 conn.execute(dl.insert(), [dict(d, project=self.project) for d in deliveries])
+            if after is not None:
+                watchers = [_row(r) for r in conn.execute(
+                    sa.select(trig.c.spec, trig.c.position, scen.c.id.label("scenario_id"))
+                    .join(scen, scen.c.id == trig.c.scenario_id)
+                    .where(scen.c.project == self.project, scen.c.enabled.is_(True),
+                           trig.c.kind == "run_finished")).mappings()]
+                self.fires._insert_fires(conn, after(watchers), now, by)
             if audit:
                 insert_event(conn, self.project, None, audit)
             return True

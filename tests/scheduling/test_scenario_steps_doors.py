@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlprod.project import Project
-from jupyter_mlprod.scheduling import Scheduler
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "cli"))
@@ -17,37 +16,43 @@ sys.path.insert(0, str(REPO / "tests" / "magics"))
 from cli_helpers import copy_example, mlprod, one_error_line  # noqa: E402
 from magic_notebook import execute_cells  # noqa: E402
 
+from .conftest import WebhookReceiver  # noqa: E402
+from .steps_helpers import carry_out  # noqa: E402
+
 GATE = {"name": "gate", "triggers": [{"type": "manual"}],
         "steps": [{"kind": "approve", "approvers": ["alice"]},
                   {"kind": "notify", "message": "approved run {fire_id}"}]}
 
 
-def advance(project: Project, fire_id: int, statuses) -> dict:
-    scheduler = Scheduler(project, poll_interval=0.05)
-    for _ in range(50):
-        scheduler.tick()
-        view = project.scenario_runs.get(fire_id)
-        if view["status"] in statuses:
-            return view
-    raise AssertionError(view)
+@pytest.fixture(scope="module")
+def receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory):
+def gate(tmp_path_factory, receiver):
     root = copy_example(tmp_path_factory.mktemp("doors") / "loan")
     project = Project(root)
-    project.scenarios.create(GATE)
+    project.scenarios.create(dict(GATE, reporters=[{"type": "webhook", "url": receiver.url,
+                                                    "when": "always"}]))
     yield root, project
     project.close()
 
 
-def test_cli_lists_shows_refuses_and_approves(gate):
+def test_cli_lists_shows_refuses_and_approves(gate, receiver):
     root, project = gate
     fire_id = project.scenarios.trigger("gate")["id"]
-    advance(project, fire_id, ("waiting_approval",))
+    carry_out(project, fire_id, ("waiting_approval",))
+    announced = receiver.received()[0]["body"]["text"]   # the reporters announce it, linked
+    assert "waits for an approval (approve0; alice may decide)" in announced
+    assert f"/lab?mlprod-scenario-run={fire_id}" in announced
     listed = mlprod("scenario", "runs", "gate", cwd=root)
     assert listed.returncode == 0 and "waiting_approval" in listed.stdout
     assert "approve0:waiting notify1:pending" in listed.stdout
+    scenario = mlprod("scenario", "show", "gate", cwd=root).stdout
+    assert "steps\n  [0] approve0 (approve)\n  [1] notify1 (notify)\n" in scenario
     shown = mlprod("scenario", "run-show", str(fire_id), cwd=root)
     assert f"mlprod approve {fire_id}" in shown.stdout and "(alice)" in shown.stdout
     assert "a positive whole number" in one_error_line(mlprod("approve", "abc", cwd=root))
@@ -64,7 +69,7 @@ def test_cli_lists_shows_refuses_and_approves(gate):
                       env={"MLPROD_USER": "alice"})
     assert approved.returncode == 0, approved.stderr
     assert f"approved scenario run {fire_id} of gate" in approved.stdout
-    view = advance(project, fire_id, ("succeeded",))
+    view = carry_out(project, fire_id, ("succeeded",))
     assert view["steps"][1]["values"]["message"] == f"approved run {fire_id}"
     late = one_error_line(mlprod("approve", str(fire_id), cwd=root, env={"MLPROD_USER": "alice"}))
     assert "is not waiting for an approval (it is succeeded)" in late
@@ -73,7 +78,7 @@ def test_cli_lists_shows_refuses_and_approves(gate):
 def test_magics_list_and_reject(gate, tmp_path, monkeypatch):
     root, project = gate
     fire_id = project.scenarios.trigger("gate")["id"]
-    advance(project, fire_id, ("waiting_approval",))
+    carry_out(project, fire_id, ("waiting_approval",))
     monkeypatch.setenv("MLPROD_USER", "alice")   # the kernel inherits it: its actor
     nb = execute_cells(["%load_ext jupyter_mlprod", "%mlprod scenario runs gate",
                         f"%mlprod approve {fire_id} --reject -m 'not today'",
@@ -84,5 +89,5 @@ def test_magics_list_and_reject(gate, tmp_path, monkeypatch):
     assert "waiting_approval" in texts[1]
     assert f"rejected scenario run {fire_id}" in texts[2]
     assert "a positive whole number" in texts[3] and "Traceback" not in "".join(texts)
-    view = advance(project, fire_id, ("rejected",))
+    view = carry_out(project, fire_id, ("rejected",))
     assert view["error"] == "rejected by alice: not today"

@@ -54,7 +54,8 @@ class RunKind(StepKind):
                     steps=step.get("steps"), from_step=step.get("from"),
                     parameters=step.get("parameters") or None, force=step.get("force", False),
                     trigger=f"scenario:{run.fire['kind']}"[:40], wait=False,
-                    scenario_id=run.fire["scenario_id"])
+                    scenario_id=run.fire["scenario_id"],
+                    on_update=lambda run_id: run.sequencer.wake())
             except Conflict as exc:   # another run of the project is going: wait for it
                 return Outcome("running", {"waiting": exc.message})
             return Outcome("running", {"run_id": started["id"]})
@@ -75,6 +76,12 @@ class RunKind(StepKind):
         if checks["outcome"] == "ERROR":
             return Outcome("failed", out, "a check of the run failed")
         return Outcome("succeeded", out)
+
+    def abandon(self, run, step, values):
+        if values.get("run_id") is not None:
+            record = run.project.repo.get_run(values["run_id"])
+            if record is not None and record["status"] not in TERMINAL:
+                run.project.runs.cancel(values["run_id"])
 
 
 class CheckKind(StepKind):

@@ -203,6 +203,11 @@ class EndpointKind(StepKind):
             return Outcome("succeeded", dict(out, promoted=True))
         return Outcome("running", out)
 
+    def abandon(self, run, step, values):
+        """Not enough traffic in time: the canary or shadow is taken off again."""
+        if values.get("version") and values.get("previous") and not values.get("promoted"):
+            run.project.endpoints.rollback(step["endpoint"])
+
 
 class NotifyKind(MessageKind):
     name = "notify"

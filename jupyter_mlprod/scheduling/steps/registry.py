@@ -30,6 +30,9 @@ class StepKind:
     def advance(self, run, step: dict, values: dict) -> Outcome:
         raise NotImplementedError
 
+    def abandon(self, run, step: dict, values: dict) -> None:
+        """The step timed out: undo what it left going."""
+
 
 def register(kind: StepKind) -> StepKind:
     _KINDS[kind.name] = kind

@@ -14,6 +14,7 @@ from pathlib import Path
 from ...errors import MlprodError
 from ...store.scenario_steps import ScenarioStepRepository
 from .. import policies
+from ..triggers.events import RunFinishedTrigger
 from .registry import Outcome, get_kind
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ class ScenarioRunContext:
         approvers = step.get("approvers") or []
         who = ", ".join(approvers) if approvers else "anyone"
         self.notify(f"{self.label} waits for an approval ({step['name']}; {who} may decide): "
-                    f"mlprod approve {self.fire['id']}", approval=True)
+                    f"{self.sequencer.link(self.fire['id'])} or `mlprod approve "
+                    f"{self.fire['id']}`", approval=True)
 
     def notify(self, text: str, approval: bool = False) -> int:
         return self.sequencer.queue_report(self.fire, text, approval=approval)
@@ -61,8 +63,9 @@ class ScenarioRunContext:
 
 
 class Sequencer:
-    def __init__(self, project, fire_repo, config, clock, name: str):
+    def __init__(self, project, fire_repo, config, clock, name: str, wake=None):
         self.project = project
+        self.wake = wake or (lambda: None)   # a run step's run changed: the next pass, now
         self.fires = fire_repo
         self.config = config
         self.clock = clock
@@ -141,8 +144,11 @@ class Sequencer:
                 outcome = Outcome("timed_out", error=f"{spec['name']} took longer than "
                                   f"{timeout} s" + (" without a decision"
                                                     if spec["kind"] == "approve" else ""))
-                if step["values"].get("run_id") and spec["kind"] == "run":
-                    self._cancel(step["values"]["run_id"])
+                try:   # what the step left half done is undone (a run, a canary)
+                    kind.abandon(run, spec, dict(step["values"]))
+                except MlprodError as exc:
+                    log.warning("scenario run %s: %s could not be undone: %s", run.fire["id"],
+                                spec["name"], exc.message)
             else:
                 try:
                     outcome = kind.advance(run, spec, dict(step["values"]))
@@ -167,12 +173,6 @@ class Sequencer:
             if final or not changed:
                 return outcome
         return outcome
-
-    def _cancel(self, run_id: int) -> None:
-        try:
-            self.project.runs.cancel(run_id)
-        except MlprodError as exc:   # it ended meanwhile
-            log.info("run %s was not cancelled: %s", run_id, exc.message)
 
     def _save(self, fire: dict, step: dict, *, fire_values: dict | None = None, **values):
         audit = None
@@ -200,12 +200,27 @@ class Sequencer:
             actor=f"scheduler:{fire['scenario_name']}", after={"status": outcome},
             details={"fire_id": fire["id"], "reason": reason})
         deliveries = self._deliveries(fire, outcome, reason, now)
+
+        def after(watchers) -> list[dict]:   # run_finished triggers naming this scenario
+            judged = "failed" if outcome == "rejected" else outcome
+            return [{"scenario_id": w["scenario_id"], "kind": "run_finished",
+                     "trigger_position": w["position"], "due_at": now,
+                     "due_key": f"after:{fire['id']}",
+                     "details": {"scenario": fire["scenario_name"], "run_id": fire.get("run_id"),
+                                 "outcome": outcome}}
+                    for w in watchers if w["spec"].get("scenario") == fire["scenario_name"]
+                    and RunFinishedTrigger.matches(w["spec"], judged)]
+
         if self.repo.finish(fire["id"], {"status": "done", "outcome": outcome,
                                          "finished_at": now, "reason": reason},
-                            left, now, deliveries, audit):
+                            left, now, deliveries, audit, after, self.name):
             log.info("scenario %s: run %s %s", fire["scenario_name"], fire["id"], outcome)
 
     # -- reports ----------------------------------------------------------------------------
+    def link(self, fire_id: int) -> str:
+        """The scenario run in the panel (where its Approve / Reject buttons are)."""
+        return f"{self.config.base_url.rstrip('/')}/lab?mlprod-scenario-run={fire_id}"
+
     def _deliveries(self, fire: dict, outcome: str, reason, now) -> list[dict]:
         from ..reporters import should_report
 
@@ -224,7 +239,7 @@ class Sequencer:
             scenario={"id": fire["scenario_id"], "name": fire["scenario_name"]},
             fire={"id": fire["id"], "kind": fire["kind"], "attempt": fire.get("attempt", 1),
                   "due_at": policies._iso(fire["due_at"]), "outcome": outcome, "reason": text},
-            run=None, previous=None, link=self.config.link(fire.get("run_id")),
+            run=None, previous=None, link=self.link(fire["id"]),
             trigger_text=fire["kind"])
         if text:
             report["summary"] = text
