@@ -6,7 +6,8 @@
 2. A real scenario (run -> compare -> bundle -> approve -> deploy to a folder) waits for an
    approval; Approve is clicked in the scenario-run view and the deploy step is seen to
    succeed, live.
-3. An approval the server refuses (not an approver: 403) is shown with its message; a
+3. A reporter's link (/lab?mlprod-scenario-run=ID) opens the waiting scenario run; an
+   approval the server refuses (not an approver: 403) is shown with its message; a
    rejection asks why and ends the scenario run as rejected.
 Screenshots land in tests/ui/screenshots/.
 """
@@ -231,8 +232,13 @@ def test_refused_approval_and_rejection(page, lab):
     gated = _start(lab, "gated", ["release-manager"])
     open_gate = _start(lab, "open-gate", [])
 
+    # The link a reporter sends with a waiting approval opens that scenario run in the panel.
+    page.goto(f"{lab.url}/lab?mlprod-scenario-run={gated}")
+    page.locator('[data-testid="mlprod-scenario-run-view"][data-status="waiting_approval"]').wait_for(
+        timeout=60_000)
+    assert page.locator(".jp-mlprod-title", has_text=f"gated, run {gated}").is_visible()
+
     # Not an approver: the server's 403 message is shown; the run still waits.
-    _open_run(page, "gated", gated)
     assert "release-manager" in _tid(page, "mlprod-approval").inner_text()
     page.click('[data-testid="mlprod-approve"]')
     error = _tid(page, "mlprod-approval-error")
@@ -242,8 +248,7 @@ def test_refused_approval_and_rejection(page, lab):
     page.screenshot(path=str(SCREENSHOTS / "scenario_run_approval_refused.png"))
 
     # Rejecting asks why; the run ends as rejected with the reason.
-    page.click('[data-testid="mlprod-scenario-run-back"]')
-    page.click('[data-testid="mlprod-scenario-runs-back"]')
+    page.click('[data-testid="mlprod-scenario-run-back"]')  # to the list of scenarios
     _open_run(page, "open-gate", open_gate)
     page.click('[data-testid="mlprod-reject"]')
     page.fill('[data-testid="mlprod-reject-reason"]', "not this week")

@@ -4,6 +4,7 @@ import { scenarioApi } from '../api_scenarios';
 import { changed, errorMessage } from '../handler';
 import { ErrorBox, formatTime, usePoll } from '../format';
 import { IScenario } from '../types_scenarios';
+import { scenarioRunShown, takePendingScenarioRun } from '../scenarioRunLink';
 import { ScenarioForm } from './ScenarioForm';
 import { ScenarioRunsList } from './ScenarioRunsList';
 import { ScenarioRunView } from './ScenarioRunView';
@@ -18,7 +19,20 @@ type Mode =
 
 /** Scenarios tab: the list, the create/edit form and the monitoring timeline. */
 export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.Element {
-  const [mode, setMode] = React.useState<Mode>({ kind: 'list' });
+  const [mode, setMode] = React.useState<Mode>(() => {
+    const fireId = takePendingScenarioRun();
+    return fireId === null ? { kind: 'list' } : { kind: 'run', fireId, back: { kind: 'list' } };
+  });
+  React.useEffect(() => {
+    const show = (_: object, fireId: number) => {
+      takePendingScenarioRun();
+      setMode({ kind: 'run', fireId, back: { kind: 'list' } });
+    };
+    scenarioRunShown.connect(show);
+    return () => {
+      scenarioRunShown.disconnect(show);
+    };
+  }, []);
   const [scenarios, setScenarios] = React.useState<IScenario[] | null>(null);
   const [error, setError] = React.useState<string | null>(null);
 
