@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from panel_helpers import show_sidebar, widen_sidebar
+from panel_helpers import assert_no_sideways_overflow, show_sidebar, widen_sidebar
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -114,6 +114,7 @@ def test_scenario_form_edits_steps(page, lab, tmp_path):
     assert _kinds(page) == ["run", "check", "compare", "bundle", "approve", "deploy"]
 
     page.locator('[data-testid="mlprod-scenario-validity"][data-valid="true"]').wait_for()
+    assert_no_sideways_overflow(page, what="scenario form with six steps")
     page.screenshot(path=str(SCREENSHOTS / "scenario_steps_form.png"), full_page=True)
     page.click('[data-testid="mlprod-scenario-save"]')
     _tid(page, "mlprod-scenario-form").wait_for(state="detached")
