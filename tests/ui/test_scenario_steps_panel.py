@@ -92,7 +92,8 @@ def test_scenario_form_edits_steps(page, lab, tmp_path):
     page.fill(f'[data-testid="mlprod-step-metric-abs-0-{compare}"]', "0")
 
     approve = _add_step(page, "approve")
-    page.fill(f'[data-testid="mlprod-step-approvers-{approve}"]', "alice, bob")
+    # Typed key by key: the comma stays while the list is sent.
+    _tid(page, f"mlprod-step-approvers-{approve}").press_sequentially("alice, bob")
     page.fill(f'[data-testid="mlprod-step-timeout-{approve}"]', "3600")
     deploy = _add_step(page, "deploy")
     page.fill(f'[data-testid="mlprod-step-target-{deploy}"]', str(tmp_path / "prod"))

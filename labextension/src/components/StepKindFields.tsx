@@ -9,7 +9,7 @@ import {
   StepKind,
   StepOf
 } from '../types_scenario_steps';
-import { Choice, Field, JsonInput, NumberInput, TextInput } from './fields';
+import { Choice, Field, JsonInput, ListInput, NumberInput, TextInput } from './fields';
 import { FieldListErrors, RunSelectionFields } from './RunSelection';
 
 /** What the kind's inputs need: the step, how to change it, and how to name fields. */
@@ -100,8 +100,8 @@ export function stepKindFields(c: IStepFieldsContext): JSX.Element | null {
       const set = typed(step).set;
       return (
         <Field label="approvers (comma-separated; empty: anyone)" field={f('approvers')} errors={errors}>
-          <TextInput value={(step.approvers ?? []).join(', ')} testid={tid('approvers')}
-            onChange={v => set({ approvers: v.split(',').map(a => a.trim()).filter(a => a) })} />
+          <ListInput value={step.approvers} testid={tid('approvers')} placeholder="alice, bob"
+            onChange={approvers => set({ approvers })} />
         </Field>
       );
     }

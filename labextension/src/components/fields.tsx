@@ -151,3 +151,20 @@ export function JsonInput(props: {
     </>
   );
 }
+
+/** A comma-separated list typed as text: the text stays as typed, the list is sent. */
+export function ListInput(props: {
+  value: string[] | undefined;
+  onChange: (v: string[]) => void;
+  testid: string;
+  placeholder?: string;
+}): JSX.Element {
+  const [text, setText] = React.useState(() => (props.value ?? []).join(', '));
+  return (
+    <TextInput value={text} testid={props.testid} placeholder={props.placeholder}
+      onChange={t => {
+        setText(t);
+        props.onChange(t.split(',').map(a => a.trim()).filter(a => a));
+      }} />
+  );
+}
