@@ -126,8 +126,10 @@ class DeployKind(StepKind):
         if values.get("key") is None:
             # recorded before the deploy: a replaced scheduler looks for it on the target
             return Outcome("running", {"key": key, "bundle_id": bundle_id})
-        history = target_history(run.project, target)["deployments"]
-        done = next((d for d in history if key in (d.get("message") or "")), None)
+        history = target_history(run.project, target)
+        done = next((d for d in history["deployments"] if key in (d.get("message") or "")), None)
+        if done is None and (history["active"] or {}).get("bundle_id") == bundle_id:
+            done = history["active"]   # already what the target runs: nothing to deploy
         if done is None:
             result = run.project.bundles.deploy(
                 bundle_id, target, strict=step["strict"],
