@@ -155,6 +155,8 @@ def test_better_candidate_is_approved_deployed_once_despite_kill_9_and_takes_can
         world.project.scenario_runs.decide(fire_id, "approve")
     with acting_as("alice"):
         world.project.scenario_runs.decide(fire_id, "approve", "looks good")
+        again = world.project.scenario_runs.decide(fire_id, "approve", "looks good")  # once
+    assert again["steps"][4]["approval"]["decision"] == "approve"
     # the scheduler is killed while the staging deploy (step 5) is in flight
     wait_for(lambda: world.step_rows(fire_id)[5]["values"].get("key"), 60, interval=0.002,
              message="the staging deploy to record its idempotency key")

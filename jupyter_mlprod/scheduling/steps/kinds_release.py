@@ -126,8 +126,10 @@ class DeployKind(StepKind):
         if values.get("key") is None:
             # recorded before the deploy: a replaced scheduler looks for it on the target
             return Outcome("running", {"key": key, "bundle_id": bundle_id})
-        history = target_history(run.project, target)["deployments"]
-        done = next((d for d in history if key in (d.get("message") or "")), None)
+        history = target_history(run.project, target)
+        done = next((d for d in history["deployments"] if key in (d.get("message") or "")), None)
+        if done is None and (history["active"] or {}).get("bundle_id") == bundle_id:
+            done = history["active"]   # already what the target runs: nothing to deploy
         if done is None:
             result = run.project.bundles.deploy(
                 bundle_id, target, strict=step["strict"],
@@ -175,9 +177,13 @@ class EndpointKind(StepKind):
             bundle_id = latest(run, "bundle_id")
             view = endpoints.get(name)
             live = primary_version(view.get("traffic"))
-            folder = run.bundle_tree(bundle_id)
-            version = endpoints.add_version(name, bundle_dir=folder, bundle_id=bundle_id,
-                                            activate=False)["version"]
+            # a scheduler that died after adding the version left it there: use it
+            version = next((v["version"] for v in view["versions"]
+                            if v.get("bundle_id") == bundle_id), None) or endpoints.add_version(
+                name, bundle_dir=run.bundle_tree(bundle_id), bundle_id=bundle_id,
+                activate=False)["version"]
+            if version == live:   # resumed after the traffic moved: nothing left to switch
+                return Outcome("succeeded", {"version": version, "promoted": True})
             if live is None:
                 endpoints.set_traffic(name, {version: 100}, reason=f"{run.label}: first version")
                 return Outcome("succeeded", {"version": version, "promoted": True})

@@ -129,6 +129,9 @@ class Sequencer:
             if outcome.status == "rejected":
                 self._finish(fire, steps, "rejected", outcome.error)
                 return moved
+            if fire["status"] != "running":   # the approval came: no longer waiting for it
+                fire["status"] = "running"
+                self._save(fire, step, fire_values={"status": "running"})
             failed = failed or outcome.status in FAILED
         errors = [s["error"] for s in steps if s["status"] in FAILED and s["error"]]
         self._finish(fire, steps, "failed" if failed else "succeeded",
