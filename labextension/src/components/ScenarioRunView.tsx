@@ -24,8 +24,9 @@ export function ScenarioRunView(props: {
       setError(errorMessage(err));
     }
   }, [props.fireId]);
-  // An open run (finished_at still null) is followed live; a finished one is read once.
-  usePoll(load, 1000, !run || !run.finished_at);
+  // An open run (finished_at still null) is followed live, calmly while it waits for a person;
+  // a finished one is read once.
+  usePoll(load, run?.status === 'waiting_approval' ? 3000 : 1000, !run || !run.finished_at);
 
   return (
     <div className="jp-mlprod-rundetail" data-testid="mlprod-scenario-run-view"
