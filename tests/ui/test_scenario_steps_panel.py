@@ -109,8 +109,14 @@ def test_scenario_form_edits_steps(page, lab, tmp_path):
     assert _tid(page, "mlprod-step-message-3").input_value() == "retrained: {roc_auc}"
     assert _tid(page, "mlprod-step-approvers-4").input_value() == "alice, bob"
     needs_bundle.wait_for(state="detached")
-    # A step added by mistake is removed.
-    extra = _add_step(page, "notify")
+    # An endpoint step naming no endpoint of the project is refused by field; as a shadow it
+    # takes no traffic share; added by mistake, it is removed.
+    extra = _add_step(page, "endpoint")
+    assert _tid(page, f"mlprod-step-weight-{extra}").input_value() == "10"
+    page.fill(f'[data-testid="mlprod-step-endpoint-{extra}"]', "no-such-endpoint")
+    _refusal(page, f"steps[{extra}].endpoint", "no-such-endpoint")
+    page.select_option(f'[data-testid="mlprod-step-mode-{extra}"]', "shadow")
+    _tid(page, f"mlprod-step-weight-{extra}").wait_for(state="detached")
     page.click(f'[data-testid="mlprod-step-remove-{extra}"]')
     assert _kinds(page) == ["run", "check", "compare", "bundle", "approve", "deploy"]
 
