@@ -58,7 +58,8 @@ class Scheduler:
         self.finisher = Finisher(project, self.repo, self.config, self.clock, self.name)
         self.deliverer = Deliverer(self.repo, self.config, self.clock, self.environ)
         self.sequencer = Sequencer(project, self.repo, self.config, self.clock, self.name,
-                                   wake=self.wake)
+                                   run_updated=lambda run_id: self.run_updated(None, run_id),
+                                   launched=self.launched)
         hasher = FileHasher(project.root, project.settings.state_dir / "cache" /
                             "scheduler-file-hashes.json")
         self.firer = Firer(project, self.repo, self.clock, self.name, hasher, self.environ)

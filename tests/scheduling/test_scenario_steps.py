@@ -117,30 +117,34 @@ def world(tmp_path_factory):
     world = World(root, tmp)
     project = world.project = Project.create(root, name="steps")
     NodeProcess = _node_process_class()
-    nodes = {}
-    for name in ("staging", "prod"):
-        (tmp / name).mkdir()
-        nodes[name] = NodeProcess(tmp / name, secrets.token_urlsafe(24), None, None).start()
-        env = f"{name.upper()}_NODE_TOKEN"
-        world.env[env] = os.environ[env] = nodes[name].token
-        project.bundles.register_node(name, nodes[name].url, env)
-    project.endpoints.create("score", notebook="score.ipynb")
-    project.scenarios.create({"name": "retrain", "triggers": [{"type": "manual"}],
-                              "steps": STEPS})
-    world.server = project.endpoints.serve("score", workers=1, poll_interval=0.2)
-    yield world
-    for proc in world.procs:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(10)
-    world.server.stop()
-    for node in nodes.values():
-        node.stop()
-    project.close()
-    for name in ("staging", "prod"):
-        os.environ.pop(f"{name.upper()}_NODE_TOKEN", None)
+    nodes, world.server = {}, None
+    try:   # whatever was started is stopped, even when the setup fails half way
+        for name in ("staging", "prod"):
+            (tmp / name).mkdir()
+            nodes[name] = NodeProcess(tmp / name, secrets.token_urlsafe(24), None, None)
+            nodes[name].start()
+            env = f"{name.upper()}_NODE_TOKEN"
+            world.env[env] = os.environ[env] = nodes[name].token
+            project.bundles.register_node(name, nodes[name].url, env)
+        project.endpoints.create("score", notebook="score.ipynb")
+        project.scenarios.create({"name": "retrain", "triggers": [{"type": "manual"}],
+                                  "steps": STEPS})
+        world.server = project.endpoints.serve("score", workers=1, poll_interval=0.2)
+        yield world
+    finally:
+        for proc in world.procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
+        if world.server is not None:
+            world.server.stop()
+        for node in nodes.values():
+            node.stop()
+        project.close()
+        for name in ("staging", "prod"):
+            os.environ.pop(f"{name.upper()}_NODE_TOKEN", None)
 
 
 def test_better_candidate_is_approved_deployed_once_despite_kill_9_and_takes_canary_traffic(world):

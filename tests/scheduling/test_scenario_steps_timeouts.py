@@ -1,6 +1,7 @@
 """Step timeouts, with the injected clock (the only fake): an approval nobody gives fails its
 step and the `if: failure` notify still runs; a canary that gets no traffic in time is taken
-off the endpoint again (its traffic rolled back)."""
+off the endpoint again (its traffic rolled back). And a scheduler stopped gracefully cancels
+the run of a run step, which the next scheduler records on the scenario run."""
 from __future__ import annotations
 
 import sys
@@ -12,6 +13,7 @@ from jupyter_mlprod.scheduling import Scheduler
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from serving.serving_helpers import write_scoring_notebook  # noqa: E402
 
+from .conftest import wait_for  # noqa: E402
 from .steps_helpers import carry_out  # noqa: E402
 
 
@@ -68,5 +70,30 @@ def test_a_canary_without_traffic_in_time_is_rolled_back(tmp_path, clock, make_s
         view = later(project, scheduler, fire_id, ("failed",), clock, 301)
         assert view["steps"][1]["status"] == "timed_out"
         assert version not in project.endpoints.get("score")["traffic"]["weights"]
+    finally:
+        project.close()
+
+
+def test_a_graceful_stop_cancels_a_run_step_s_run_and_the_next_scheduler_records_it(
+        tmp_path, make_step):
+    make_step(tmp_path, "slow", "import time\ntime.sleep(60)")
+    project = Project.create(tmp_path, name="stopping")
+    try:
+        project.scenarios.create({"name": "long", "triggers": [{"type": "manual"}],
+                                  "steps": [{"kind": "run"}]})
+        scheduler = Scheduler(project, poll_interval=0.1).start()
+        fire_id = project.scenarios.trigger("long")["id"]
+
+        def started_run():
+            steps = project.scenario_runs.get(fire_id)["steps"]   # none until it begins
+            return steps and steps[0]["values"].get("run_id")
+
+        run_id = wait_for(started_run, 30, message="the run step's run")
+        wait_for(lambda: project.get_run(run_id)["steps"][0]["status"] == "running", 30,
+                 message="its step to run")
+        scheduler.stop(timeout=0.5)                 # SIGTERM: the run is cancelled, recorded
+        assert project.get_run(run_id)["status"] == "cancelled"
+        view = carry_out(project, fire_id, ("failed",))
+        assert view["error"] == f"run {run_id} cancelled"
     finally:
         project.close()

@@ -55,9 +55,10 @@ class RunKind(StepKind):
                     parameters=step.get("parameters") or None, force=step.get("force", False),
                     trigger=f"scenario:{run.fire['kind']}"[:40], wait=False,
                     scenario_id=run.fire["scenario_id"],
-                    on_update=lambda run_id: run.sequencer.wake())
+                    on_update=run.sequencer.run_updated)
             except Conflict as exc:   # another run of the project is going: wait for it
                 return Outcome("running", {"waiting": exc.message})
+            run.sequencer.launched(started["id"])
             return Outcome("running", {"run_id": started["id"]})
         record = project.repo.get_run(values["run_id"])
         if record is None:

@@ -63,9 +63,13 @@ class ScenarioRunContext:
 
 
 class Sequencer:
-    def __init__(self, project, fire_repo, config, clock, name: str, wake=None):
+    def __init__(self, project, fire_repo, config, clock, name: str, run_updated=None,
+                 launched=None):
         self.project = project
-        self.wake = wake or (lambda: None)   # a run step's run changed: the next pass, now
+        # a run step's run changed: the scheduler's next pass, now
+        self.run_updated = run_updated or (lambda run_id: None)
+        # a run step started a run in this process: a graceful stop waits for it or cancels it
+        self.launched = launched or (lambda run_id: None)
         self.fires = fire_repo
         self.config = config
         self.clock = clock
