@@ -99,6 +99,12 @@ class Project:
                              self.root, self.clock)
 
     @cached_property
+    def scenario_runs(self):
+        from .scheduling.steps.service import ScenarioRunService
+
+        return ScenarioRunService(self)
+
+    @cached_property
     def endpoints(self):
         from .serving import EndpointService
 
