@@ -156,3 +156,49 @@ def test_a_feature_the_reference_lacks_is_reported_as_such(served, tmp_path):
     by_name = {f["name"]: f for f in report["features"]}
     assert by_name["channel"]["status"] == "missing_in_reference"
     assert not any(f["drift"] for f in report["features"])
+
+
+def test_a_drift_trigger_starts_its_scenario_whose_reporter_posts_the_failed_check(
+        served, make_step):
+    from conftest import WebhookReceiver   # tests/scheduling's real receiver
+
+    from jupyter_mlprod.scheduling.scheduler import Scheduler
+
+    project, _, _, _ = served
+    make_step(project.root, "retrain", "print('retraining')")
+    receiver = WebhookReceiver()
+    scheduler = Scheduler(project, poll_interval=0.2)
+    try:
+        _replay(served, requests_of(applications(N, seed=4)))
+        _wait(lambda: project.drift.report("score", window="1h")["n_live"] >= 3 * N + 1,
+              what="the calm rows")
+        project.scenarios.create({
+            "name": "retrain-on-drift", "run": {"steps": ["retrain"]},
+            "triggers": [{"type": "drift", "endpoint": "score", "window": str(N), "poll": 1,
+                          "checks": [{"metric": "drift:income:psi", "warn_above": 0.1,
+                                      "max": 0.25}]}],
+            "reporters": [{"type": "webhook", "url": receiver.url + "/drift", "format": "json"}]})
+
+        def polled():
+            scheduler.tick()
+            return project.drift.history("score", feature="income")["points"]
+        _wait(polled, what="a first (calm) evaluation")
+        shifted = applications(N, seed=5)
+        shifted["income"] = shifted["income"] * 1.5
+        _replay(served, requests_of(shifted))
+        time.sleep(0.5)   # the log's writer flushes every 0.25 s
+
+        def reported():
+            scheduler.tick()
+            return receiver.received("/drift")
+        [post] = _wait(reported, timeout=60, what="the webhook")
+        body = post["body"]
+        assert body["scenario"] == "retrain-on-drift" and body["trigger"] == "drift"
+        assert "drift:income:psi" in body["trigger_description"]
+        assert "above the maximum" in body["trigger_description"]
+        assert body["run_id"] is not None
+        points = project.drift.history("score", feature="income")["points"]
+        assert [p["drift"] for p in points][-1] is True and points[0]["drift"] is False
+    finally:
+        scheduler.stop(timeout=5)
+        receiver.close()
