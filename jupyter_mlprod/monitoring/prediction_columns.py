@@ -48,10 +48,15 @@ class ColumnLog:
                 values = [r.get(name) for r in rows]
                 if all(v is None or isinstance(v, (int, float, str, bool)) for v in values):
                     arrays[prefix + name] = as_column(values)
+        return self.write_arrays(endpoint, version, arrays)
+
+    def write_arrays(self, endpoint: str, version: str, arrays: dict[str, np.ndarray]) -> Path:
+        """One segment from ready columns ("__id", "__at", "f:<field>", "p:<field>")."""
+        at = arrays["__at"]
         folder = self.folder(endpoint, version)
         folder.mkdir(parents=True, exist_ok=True)
         self._seq += 1
-        name = f"{int(max(at) * 1000):014d}-{len(ids)}-{os.getpid()}-{self._seq}"
+        name = f"{int(at.max() * 1000):014d}-{at.size}-{os.getpid()}-{self._seq}"
         tmp = folder / f".{name}.tmp.npz"
         np.savez(tmp, **arrays)
         final = folder / f"{name}.npz"
