@@ -271,6 +271,12 @@ class DriftService:
         out = self.compare_table(profile, columns, config)
         return dict(out, endpoint=endpoint, version=version)
 
+    def before_step(self, run_id: int, step) -> str | None:
+        """The run service asks before a step with a `drift` check starts."""
+        from .drift_batch import refusal
+
+        return refusal(self, self.root, step)
+
     # -- helpers ----------------------------------------------------------------------------
     def _endpoint(self, name) -> dict:
         row = self.endpoint_repo.get_endpoint(name) if isinstance(name, str) else None
