@@ -206,12 +206,10 @@ def logging_cost(duration: float, rounds: int) -> dict:
     from jupyter_mlprod.project import Project
 
     wrk = ensure_wrk()
-    record = json.loads((HERE / "breast_cancer_score.ipynb").read_text())
-    sample = next("".join(c["source"]) for c in record["cells"]
-                  if "mlprod-sample" in c.get("metadata", {}).get("tags", []))
-    scope: dict = {}
-    exec(sample, scope)  # noqa: S102 - the benchmark's own notebook
-    body = json.dumps(scope["request"]).encode()
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()   # the notebook's sample request: the first record
+    body = json.dumps(dict(zip(data.feature_names, data.data[0].tolist()))).encode()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         root = work / "ours"
