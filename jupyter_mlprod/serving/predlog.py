@@ -20,6 +20,8 @@ log = logging.getLogger("jupyter_mlprod.serving")
 REDACTED = "[redacted]"
 MAX_BACKLOG = 20_000
 PRUNE_EVERY = 30.0   # seconds between retention passes over the column segments
+SEGMENT_ROWS = 5000    # a column segment is written at this many rows...
+SEGMENT_SECONDS = 1.0  # ...or when its oldest row has waited this long
 
 
 def redact(value, fields: tuple[str, ...] | list[str]):
@@ -56,6 +58,7 @@ class PredictionLog:
         self._labels: queue.SimpleQueue = queue.SimpleQueue()
         self._columns = columns
         self._policies: dict = {}
+        self._pending: dict = {}   # (endpoint, version) -> entries waiting for their segment
         self._pruned_at = 0.0
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._flush_every = flush_every
@@ -108,8 +111,8 @@ class PredictionLog:
                     self._sink(rows)
                 except Exception:  # noqa: BLE001
                     log.exception("prediction log: could not write %d entries", len(rows))
-            if tagged and self._columns is not None:
-                self._write_columns(tagged)
+            if self._columns is not None and (tagged or self._pending):
+                self._write_columns(tagged, stopping)
             self._write_labels()
             if stopping:
                 return
@@ -128,13 +131,25 @@ class PredictionLog:
             except Exception:  # noqa: BLE001
                 log.exception("prediction log: could not write %d labels", len(labels))
 
-    def _write_columns(self, tagged: list) -> None:
-        groups: dict = {}
+    def _write_columns(self, tagged: list, stopping: bool = False) -> None:
+        """Buffer the tagged entries per version; write a segment once SEGMENT_ROWS wait or
+        the oldest has waited SEGMENT_SECONDS (a segment's fixed cost, paid per flush,
+        would otherwise dominate at a few hundred rows)."""
+        now = time.monotonic()
         for entry, row in tagged:
-            groups.setdefault((entry[13], entry[1]), []).append((entry, row))
-        for (endpoint, version), items in groups.items():
+            key = (entry[13], entry[1])
+            pending = self._pending.setdefault(key, {"since": now, "items": []})
+            pending["items"].append((entry, row))
+        for key in list(self._pending):
+            pending = self._pending[key]
+            if not (stopping or len(pending["items"]) >= SEGMENT_ROWS
+                    or now - pending["since"] >= SEGMENT_SECONDS):
+                continue
+            del self._pending[key]
+            items = pending["items"]
+            endpoint, version = key
             policy = items[-1][0][14]
-            self._policies[(endpoint, version)] = policy
+            self._policies[key] = policy
             try:
                 self._columns.write(endpoint, version, [e[12] for e, _ in items],
                                     [e[3].timestamp() for e, _ in items],
