@@ -150,6 +150,137 @@ def bench_overhead(work: Path, n: int, rounds: int) -> dict:
     return result
 
 
+# -- 1b. pre-started kernels --------------------------------------------------------------------
+def _pool_full(project, timeout: float = 30.0) -> None:
+    """Let the pool finish refilling before a timed run (it does so while other work runs)."""
+    pool = project.runs.executor.kernels
+    deadline = time.monotonic() + timeout
+    while len(pool.idle_pids()) < pool.size and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def bench_pool(work: Path, n: int, rounds: int) -> dict:
+    """Raw papermill vs the chain with the pool off, with the default pool (parallelism 2 ->
+    2 kernels) and with as many pre-started kernels as steps, alternating."""
+    import papermill
+
+    root = work / "pool-chain"
+    names = chain_project(root, n)
+    out = work / "pool-raw-out"
+    out.mkdir()
+
+    def raw() -> float:
+        started = time.perf_counter()
+        for name in names:
+            papermill.execute_notebook(str(root / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
+                                       kernel_name="python3", cwd=str(root), progress_bar=False)
+        return (time.perf_counter() - started) / n
+
+    variants = {"off": open_project(root, parallelism=2, prestart_kernels=0),
+                "default": open_project(root, parallelism=2),
+                "per_step": open_project(root, parallelism=2, prestart_kernels=n)}
+
+    def ours(project) -> float:
+        if project.settings.prestart_kernels:
+            _pool_full(project)
+        started = time.perf_counter()
+        run = project.start_run(wait=True, force=True)
+        elapsed = time.perf_counter() - started
+        assert run["status"] == "succeeded" and statuses(run) == {"succeeded"}, run
+        return elapsed / n
+
+    times: dict[str, list] = {"raw": [], **{key: [] for key in variants}}
+    try:
+        raw()
+        for project in variants.values():
+            ours(project)           # warm-up: process pool, first fill of the kernel pool
+        for _ in range(rounds):
+            times["raw"].append(raw())
+            for key, project in variants.items():
+                times[key].append(ours(project))
+    finally:
+        for project in variants.values():
+            project.close()
+    result = {"steps": n, "rounds": rounds,
+              "default_prestart": variants["default"].settings.prestart_kernels,
+              **{f"{key}_per_step_s": median(values) for key, values in times.items()},
+              "rounds_s": times}
+    for key in variants:
+        result[f"{key}_speedup_vs_raw"] = result["raw_per_step_s"] / result[f"{key}_per_step_s"]
+    return result
+
+
+SKLEARN_STEP = ("import pandas as pd\nfrom sklearn.datasets import make_classification\n"
+                "from sklearn.linear_model import LogisticRegression\n"
+                "X, y = make_classification(n_samples=500, n_features=20, random_state=0)\n"
+                "model = LogisticRegression(max_iter=500).fit(pd.DataFrame(X), y)\n"
+                "score = model.score(pd.DataFrame(X), y)")
+PRELOAD = ["pandas", "sklearn.datasets", "sklearn.linear_model"]
+
+
+def bench_preload(work: Path, rounds: int) -> dict:
+    """A step importing pandas + scikit-learn and fitting a small model: raw papermill vs a
+    pooled kernel without and with `preload`; then the memory an idle pooled kernel holds."""
+    import papermill
+
+    root = work / "preload"
+    write_step(root, "fit", SKLEARN_STEP)
+    out = work / "preload-raw-out"
+    out.mkdir()
+
+    def raw() -> float:
+        started = time.perf_counter()
+        papermill.execute_notebook(str(root / "fit.ipynb"), str(out / "fit.ipynb"),
+                                   kernel_name="python3", cwd=str(root), progress_bar=False)
+        return time.perf_counter() - started
+
+    variants = {"pool": open_project(root, parallelism=1, prestart_kernels=1),
+                "preload": open_project(root, parallelism=1, prestart_kernels=1, preload=PRELOAD)}
+
+    def ours(project) -> float:
+        _pool_full(project)
+        started = time.perf_counter()
+        run = project.start_run(wait=True, force=True)
+        elapsed = time.perf_counter() - started
+        assert run["status"] == "succeeded", run
+        return elapsed
+
+    times: dict[str, list] = {"raw": [], "pool": [], "preload": []}
+    memory = {}
+    try:
+        raw()
+        for project in variants.values():
+            ours(project)
+        for _ in range(rounds):
+            times["raw"].append(raw())
+            for key, project in variants.items():
+                times[key].append(ours(project))
+        for key, project in variants.items():
+            _pool_full(project)
+            memory[key] = _kernel_memory(project.runs.executor.kernels.idle_pids())
+    finally:
+        for project in variants.values():
+            project.close()
+    result = {"rounds": rounds, "preload": PRELOAD,
+              **{f"{key}_s": median(values) for key, values in times.items()},
+              "rounds_s": times, "memory": memory}
+    result["pool_speedup_vs_raw"] = result["raw_s"] / result["pool_s"]
+    result["preload_speedup_vs_raw"] = result["raw_s"] / result["preload_s"]
+    return result
+
+
+def _kernel_memory(pids) -> dict:
+    """RSS and USS (memory only this process holds) per idle kernel, MB."""
+    import psutil
+
+    rss, uss = [], []
+    for pid in pids:
+        info = psutil.Process(pid).memory_full_info()
+        rss.append(info.rss / 2**20)
+        uss.append(info.uss / 2**20)
+    return {"kernels": len(rss), "rss_mb": median(rss), "uss_mb": median(uss)}
+
+
 # -- 2. no-op rerun ---------------------------------------------------------------------------
 
 
@@ -312,6 +443,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, help="A B rounds for the overhead part")
     parser.add_argument("--profile", action="store_true", help="cProfile the no-op rerun")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--only-kernels", action="store_true",
+                        help="only the pre-started kernel parts (1b, 1c)")
     args = parser.parse_args()
     for noisy in ("distributed", "tornado", "papermill", "traitlets", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -334,13 +467,19 @@ def main() -> int:
         parts = [
             (f"per-step overhead: chain of {plan['chain']}, {plan['rounds']} rounds A B",
              "overhead", lambda: bench_overhead(work, plan["chain"], plan["rounds"])),
+            (f"pre-started kernels: chain of 5, {plan['rounds']} rounds A B C D", "pool",
+             lambda: bench_pool(work, 5, plan["rounds"])),
+            (f"preload pandas + scikit-learn, {plan['rounds']} rounds A B C", "preload",
+             lambda: bench_preload(work, plan["rounds"])),
             (f"no-op rerun of {plan['layers'] * plan['width']} steps", "noop",
              lambda: bench_noop(work, plan["layers"], plan["width"], plan["noop_repeats"],
                                 args.profile)),
             (f"two {plan['sleep']:g} s steps in parallel, {plan['parallel_rounds']} round(s)",
              "parallel", lambda: bench_parallel(work, plan["sleep"], plan["parallel_rounds"])),
         ]
-        if not args.skip_dask:
+        if args.only_kernels:
+            parts = parts[1:3]
+        if not args.skip_dask and not args.only_kernels:
             parts.append((f"Dask LocalCluster(2 workers), chain of {plan['chain']}, "
                           f"{plan['dask_rounds']} fresh-cluster round(s)", "dask",
                           lambda: bench_dask(work, plan["chain"], plan["dask_rounds"],
@@ -379,21 +518,68 @@ def _kernel_noise_to(folder: Path):
 
 
 def report(r: dict) -> None:
-    o, n, p = r["overhead"], r["noop"], r["parallel"]
-    rows = [
-        ["per-step, trivial 2-cell notebook", "raw papermill in-process", o["raw_per_step_s"],
-         o["mlprod_per_step_s"], f"{o['ratio']:.2f}x (+{o['overhead_ms']:.0f} ms/step)", "< +0.2 s"],
-        ["  of which execute_step in the worker", "", "", o["worker_execute_step_s"],
-         f"orchestration {o['orchestration_ms']:.0f} ms/step", ""],
-        ["  first run (pool start)", "", "", o["mlprod_first_run_per_step_s"], "", ""],
-        [f"no-op rerun, {n['steps']} steps", "goal", 1.0, n["noop_rerun_s"],
-         f"{n['noop_rerun_s']:.2f} s; kernels started {n['kernels_started']}, "
-         f"pool {'created' if n['pool_created'] else 'never created'}", "< 1 s, 0 kernels"],
-        ["  project open (fresh process)", "", "", n["project_open_s"], "", ""],
-        [f"  first full run, {n['steps']} steps, par. 2", "", "", n["first_full_run_s"], "", ""],
-        [f"2 x sleep({p['sleep_s']:g}), parallelism 2", "one step alone", p["one_step_s"],
-         p["two_steps_parallel_s"], f"{p['ratio']:.2f}x", "< 1.5x"],
-    ]
+    rows: list = []
+    summary: dict = {"mode": r["mode"], "cpus": r["machine"]["cpus"]}
+    if "overhead" in r:
+        o, n, p = r["overhead"], r["noop"], r["parallel"]
+        rows += [
+            ["per-step, trivial 2-cell notebook", "raw papermill in-process", o["raw_per_step_s"],
+             o["mlprod_per_step_s"], f"{o['ratio']:.2f}x (+{o['overhead_ms']:.0f} ms/step)", "< +0.2 s"],
+            ["  of which execute_step in the worker", "", "", o["worker_execute_step_s"],
+             f"orchestration {o['orchestration_ms']:.0f} ms/step", ""],
+            ["  first run (pool start)", "", "", o["mlprod_first_run_per_step_s"], "", ""],
+            [f"no-op rerun, {n['steps']} steps", "goal", 1.0, n["noop_rerun_s"],
+             f"{n['noop_rerun_s']:.2f} s; kernels started {n['kernels_started']}, "
+             f"pool {'created' if n['pool_created'] else 'never created'}", "< 1 s, 0 kernels"],
+            ["  project open (fresh process)", "", "", n["project_open_s"], "", ""],
+            [f"  first full run, {n['steps']} steps, par. 2", "", "", n["first_full_run_s"], "", ""],
+            [f"2 x sleep({p['sleep_s']:g}), parallelism 2", "one step alone", p["one_step_s"],
+             p["two_steps_parallel_s"], f"{p['ratio']:.2f}x", "< 1.5x"],
+        ]
+        summary.update({
+            "per_step_raw_s": round(o["raw_per_step_s"], 3),
+            "per_step_mlprod_s": round(o["mlprod_per_step_s"], 3),
+            "per_step_ratio": round(o["ratio"], 3), "per_step_overhead_ms": round(o["overhead_ms"], 1),
+            "per_step_orchestration_ms": round(o["orchestration_ms"], 1),
+            "noop_rerun_steps": n["steps"], "noop_rerun_s": round(n["noop_rerun_s"], 3),
+            "noop_kernels_started": n["kernels_started"], "noop_all_up_to_date": n["all_up_to_date"],
+            "noop_pool_created": n["pool_created"], "noop_output_notebooks": n["output_notebooks"],
+            "parallel_one_s": round(p["one_step_s"], 3),
+            "parallel_two_s": round(p["two_steps_parallel_s"], 3),
+            "parallel_ratio": round(p["ratio"], 3)})
+    if "pool" in r:
+        k, w = r["pool"], r["preload"]
+        rows += [
+            [f"pool: chain of {k['steps']} trivial steps, per step", "raw papermill in-process",
+             k["raw_per_step_s"], "", "", ""],
+            ["  prestart_kernels = 0 (pool off)", "", "", k["off_per_step_s"],
+             f"{k['off_speedup_vs_raw']:.1f}x faster", ""],
+            [f"  default pool ({k['default_prestart']} kernels)", "", "", k["default_per_step_s"],
+             f"{k['default_speedup_vs_raw']:.1f}x faster", "<= 0.3 s, >= 4x"],
+            [f"  prestart_kernels = {k['steps']}", "", "", k["per_step_per_step_s"],
+             f"{k['per_step_speedup_vs_raw']:.1f}x faster", "<= 0.3 s, >= 4x"],
+            ["pandas + sklearn fit step", "raw papermill in-process", w["raw_s"], w["pool_s"],
+             f"pool, no preload: {w['pool_speedup_vs_raw']:.1f}x faster", ""],
+            ["  with preload", "", "", w["preload_s"],
+             f"{w['preload_speedup_vs_raw']:.1f}x faster", ">= 2x"],
+            ["idle pooled kernel, RSS / USS MB", "", "",
+             f"{w['memory']['pool']['rss_mb']:.0f} / {w['memory']['pool']['uss_mb']:.0f}",
+             "with preload: " + f"{w['memory']['preload']['rss_mb']:.0f} / "
+             f"{w['memory']['preload']['uss_mb']:.0f}", ""],
+        ]
+        summary.update({
+            "pool_raw_per_step_s": round(k["raw_per_step_s"], 3),
+            "pool_off_per_step_s": round(k["off_per_step_s"], 3),
+            "pool_default_per_step_s": round(k["default_per_step_s"], 3),
+            "pool_per_step_per_step_s": round(k["per_step_per_step_s"], 3),
+            "pool_per_step_speedup": round(k["per_step_speedup_vs_raw"], 2),
+            "preload_raw_s": round(w["raw_s"], 3), "preload_pool_s": round(w["pool_s"], 3),
+            "preload_s": round(w["preload_s"], 3),
+            "preload_speedup": round(w["preload_speedup_vs_raw"], 2),
+            "idle_kernel_rss_mb": round(w["memory"]["pool"]["rss_mb"], 1),
+            "idle_kernel_preload_rss_mb": round(w["memory"]["preload"]["rss_mb"], 1),
+            "idle_kernel_uss_mb": round(w["memory"]["pool"]["uss_mb"], 1),
+            "idle_kernel_preload_uss_mb": round(w["memory"]["preload"]["uss_mb"], 1)})
     if "dask" in r:
         d = r["dask"]
         rows += [
@@ -404,30 +590,16 @@ def report(r: dict) -> None:
              d["mlprod_warm_per_step_s"],
              f"{d['warm_ratio_vs_raw']:.2f}x (docs 0.8 s: {d['warm_ratio_vs_docs_anchor']:.2f}x)", ""],
         ]
-    print()
-    print(table(["what", "anchor", "anchor s", "mlprod s", "ratio / note", "goal"], rows))
-    load = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(r["load_before"], r["load_after"]))
-    print(f"\ntotal benchmark time {r['total_s']:.0f} s; load average before/after (1, 5, 15 min): "
-          f"{load} on {r['machine']['cpus']} CPUs")
-    summary = {
-        "mode": r["mode"], "cpus": r["machine"]["cpus"],
-        "per_step_raw_s": round(o["raw_per_step_s"], 3),
-        "per_step_mlprod_s": round(o["mlprod_per_step_s"], 3),
-        "per_step_ratio": round(o["ratio"], 3), "per_step_overhead_ms": round(o["overhead_ms"], 1),
-        "per_step_orchestration_ms": round(o["orchestration_ms"], 1),
-        "noop_rerun_steps": n["steps"], "noop_rerun_s": round(n["noop_rerun_s"], 3),
-        "noop_kernels_started": n["kernels_started"], "noop_all_up_to_date": n["all_up_to_date"],
-        "noop_pool_created": n["pool_created"], "noop_output_notebooks": n["output_notebooks"],
-        "parallel_one_s": round(p["one_step_s"], 3), "parallel_two_s": round(p["two_steps_parallel_s"], 3),
-        "parallel_ratio": round(p["ratio"], 3),
-    }
-    if "dask" in r:
-        d = r["dask"]
         summary.update({
             "dask_raw_cold_s": round(d["raw_cold_s"], 3), "dask_raw_warm_s": round(d["raw_warm_s"], 3),
             "dask_mlprod_cold_s": round(d["mlprod_cold_first_step_s"], 3),
             "dask_mlprod_warm_s": round(d["mlprod_warm_per_step_s"], 3),
             "dask_warm_ratio_vs_raw": round(d["warm_ratio_vs_raw"], 3)})
+    print()
+    print(table(["what", "anchor", "anchor s", "mlprod s", "ratio / note", "goal"], rows))
+    load = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(r["load_before"], r["load_after"]))
+    print(f"\ntotal benchmark time {r['total_s']:.0f} s; load average before/after (1, 5, 15 min): "
+          f"{load} on {r['machine']['cpus']} CPUs")
     summary["total_s"] = round(r["total_s"], 1)
     summary["load_1min_before_after"] = [round(r["load_before"][0], 2), round(r["load_after"][0], 2)]
     print(json.dumps(summary))

@@ -34,13 +34,15 @@ def die_with_parent(sig: int = signal.SIGKILL, parent_pid: int | None = None) ->
     return True
 
 
-def child_dies_with_us(sig: int = signal.SIGKILL):
+def child_dies_with_us(sig: int = signal.SIGKILL, *, forking_thread_lives: bool = False):
     """A `preexec_fn` for subprocess.Popen: the child gets `sig` when this process ends. None
     (no preexec_fn) off Linux or off the main thread, where the signal would come when the
-    forking thread ends rather than the process."""
+    forking thread ends rather than the process; unless the caller vouches that the forking
+    thread lives as long as the child may (`forking_thread_lives`, e.g. a keeper thread)."""
     import threading
 
-    if _prctl is None or threading.current_thread() is not threading.main_thread():
+    if _prctl is None or (threading.current_thread() is not threading.main_thread()
+                          and not forking_thread_lives):
         return None
     parent = os.getpid()
 

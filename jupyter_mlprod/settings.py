@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .errors import InvalidInput
 
 CONFIG_FILE = "mlprod.toml"
 STATE_DIR = ".mlprod"
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 # setting name -> (toml section, toml key, environment variable, type)
 _SOURCES: dict[str, tuple[str, str, str, type]] = {
@@ -25,6 +27,22 @@ _SOURCES: dict[str, tuple[str, str, str, type]] = {
     "default_retries": ("runs", "default_retries", "MLPROD_DEFAULT_RETRIES", int),
     "kernel_name": ("runs", "kernel_name", "MLPROD_KERNEL_NAME", str),
     "dask_address": ("executors.dask", "address", "MLPROD_DASK_ADDRESS", str),
+    "prestart_kernels": ("runs", "prestart_kernels", "MLPROD_PRESTART_KERNELS", int),
+    "preload": ("runs", "preload", "MLPROD_PRELOAD", tuple),
+    # Set by a node for a bundle deployed with its own environment (`deploy --env recreate`):
+    # the kernel of that environment runs the steps written for python3 / kernel_name.
+    "environment_kernel": ("runs", "environment_kernel", "MLPROD_ENVIRONMENT_KERNEL", str),
+}
+
+# What the settings above mean, for help texts (README, `--help`, the server's traitlets).
+HELP = {
+    "prestart_kernels": "Idle pre-started kernels kept per kernel name (per process running "
+                        "steps: the local executor's, each Dask worker), so a step skips kernel "
+                        "start. Each step still gets a kernel that ran no user code. Default: "
+                        "parallelism; 0 turns the pool off.",
+    "preload": "Modules the pre-started kernels import before a step takes them, e.g. "
+               "[\"pandas\", \"sklearn\"] (MLPROD_PRELOAD: comma-separated). Steps importing "
+               "them start faster; every idle kernel holds their memory. Default: none.",
 }
 
 
@@ -39,6 +57,9 @@ class Settings:
     default_retries: int = 0
     kernel_name: str = "python3"
     dask_address: str = ""
+    prestart_kernels: int = 0       # load() defaults it to parallelism
+    preload: tuple = ()
+    environment_kernel: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -77,6 +98,7 @@ class Settings:
         values.setdefault("name", root_path.name)
         values.setdefault("store_url", f"sqlite:///{root_path / STATE_DIR / 'mlprod.db'}")
         values["parallelism"] = values.get("parallelism") or os.cpu_count() or 1
+        values.setdefault("prestart_kernels", values["parallelism"])
         settings = cls(root=root_path, **values)
         settings._validate()
         return settings
@@ -89,6 +111,13 @@ class Settings:
                                field="default_timeout")
         if self.default_retries < 0:
             raise InvalidInput("default_retries cannot be negative", field="default_retries")
+        if self.prestart_kernels < 0:
+            raise InvalidInput("prestart_kernels cannot be negative (0 turns the pool off)",
+                               field="prestart_kernels")
+        for module in self.preload:
+            if not _MODULE.fullmatch(module):
+                raise InvalidInput(f"preload: {module!r} is not a module name (e.g. pandas or "
+                                   "sklearn.linear_model)", field="preload")
         if "://" not in self.store_url:
             raise InvalidInput(f"store url {self.store_url!r} is not a SQLAlchemy URL "
                                "(e.g. sqlite:///path.db or postgresql://host/db)", field="store_url")
@@ -116,6 +145,12 @@ def _typed(value, kind: type, where: str):
             return int(value)
         except (TypeError, ValueError):
             raise InvalidInput(f"{where} must be a whole number, not {value!r}", field=where) from None
+    if kind is tuple:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise InvalidInput(f"{where} must be a list of names, not {value!r}", field=where)
+        return tuple(value)
     if not isinstance(value, str):
         raise InvalidInput(f"{where} must be a string, not {value!r}", field=where)
     return value

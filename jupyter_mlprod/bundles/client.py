@@ -98,8 +98,10 @@ class NodeClient:
         return self.request("GET", "/bundles", query={"limit": limit, "offset": offset})
 
     def deploy(self, bundle_id: str, manifest_raw: bytes | None, *, strict: bool = False,
-               message: str = "", actor: str | None = None) -> dict:
+               message: str = "", actor: str | None = None, env: str = "compare") -> dict:
         body = {"bundle_id": bundle_id, "strict": strict, "message": message, "actor": actor}
+        if env != "compare":  # older nodes know no `env`
+            body["env"] = env
         if manifest_raw is not None:
             body["manifest"] = manifest_raw.decode("utf-8")
         return self.request("POST", "/deployments", body)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import Conflict, InvalidInput, MlprodError, Unavailable
 from .blobstore import fsync_dir, out_of_space
 from .environment import compare, current_lock, requirements_text
+from .environments import check_mode, ensure_environment
 from ..words import counted, verb
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,14 @@ class Activator:
 
     def activate(self, bundle_id: str, manifest_raw: bytes, manifest: dict, *, action: str,
                  strict: bool, actor: str, message: str, origin: str,
-                 details: dict | None = None) -> dict:
+                 details: dict | None = None, env: str = "compare") -> dict:
         with self.locked():
             return self._activate(bundle_id, manifest_raw, manifest, action=action, strict=strict,
                                   actor=actor, message=message, origin=origin,
-                                  details=details or {})
+                                  details=details or {}, env=check_mode(env))
 
     def _activate(self, bundle_id, manifest_raw, manifest, *, action, strict, actor, message,
-                  origin, details) -> dict:
+                  origin, details, env="compare") -> dict:
         service = self.service
         lacking = sorted({f["sha256"] for f in manifest["files"] if not self.blobs.has(f["sha256"])})
         if lacking:
@@ -109,6 +110,18 @@ class Activator:
                                "node; upload them first", field="blobs", code="missing_blobs",
                                details={"missing": lacking[:50]})
         report = self.environment_report(manifest)
+        if env == "recreate":
+            # The bundle runs in its own environment, built (once per lock) before anything is
+            # activated: a lock that cannot be installed refuses the deploy, naming the package.
+            built = ensure_environment(manifest["environment"], self.state,
+                                       installer=service.config.get("installer", "auto"),
+                                       only=service.config.get("environment_only"))
+            report = dict(report, missing=[], mismatched=[],
+                          ok=report["python"]["match"] and report["platform"]["match"],
+                          problems=[p for p in report["problems"]
+                                    if p.startswith(("Python", "platform"))],
+                          kernel=built["kernel"], venv=built["venv"], created=built["created"],
+                          seconds=built["seconds"])
         if (strict or service.strict_environment) and not report["ok"]:
             raise Conflict("the environment does not match the bundle's lock (strict mode): " +
                            "; ".join(report["problems"]), field="environment",
@@ -266,9 +279,12 @@ def _fsync_file(path: Path) -> None:
 
 
 def _compact(report: dict) -> dict:
-    return {"ok": report["ok"], "problems": report["problems"],
-            "missing": report["missing"][:50], "mismatched": report["mismatched"][:50],
-            "python": report["python"], "platform": report["platform"]}
+    compact = {"ok": report["ok"], "problems": report["problems"],
+               "missing": report["missing"][:50], "mismatched": report["mismatched"][:50],
+               "python": report["python"], "platform": report["platform"]}
+    if report.get("kernel"):  # deployed with its own environment (env=recreate)
+        compact.update({key: report[key] for key in ("kernel", "venv", "created", "seconds")})
+    return compact
 
 
 def _pause(phase: str, state: Path) -> None:

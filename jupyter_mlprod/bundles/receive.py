@@ -52,7 +52,7 @@ class ReceiveMixin:
 
     def receive_deployment(self, bundle_id: str, manifest_raw: bytes | None = None, *,
                            strict: bool = False, message: str = "", actor: str | None = None,
-                           details: dict | None = None) -> dict:
+                           details: dict | None = None, env: str = "compare") -> dict:
         """Activate a bundle here: with its manifest (checked against `bundle_id`), or one
         already registered. Refusals are audited; nothing is registered or activated."""
         actor = actor or current_user()
@@ -67,7 +67,7 @@ class ReceiveMixin:
                                                  foreign=foreign)
             deployment = self.activator.activate(
                 bundle_id, manifest_raw, manifest, action="deploy", strict=bool(strict),
-                actor=actor, message=message or "", origin="received", details=details)
+                actor=actor, message=message or "", origin="received", details=details, env=env)
         except MlprodError as exc:
             self._refused("bundle.deploy", exc, actor, bundle_id, details)
             if exc.code == "out_of_space" and manifest is not None:
@@ -100,11 +100,24 @@ class ReceiveMixin:
             _, manifest = parse_manifest(manifest_raw, expected_id=bundle_id)
             deployment = self.activator.activate(
                 bundle_id, manifest_raw, manifest, action="rollback", strict=bool(strict),
-                actor=actor, message=message or "", origin="received", details=details)
+                actor=actor, message=message or "", origin="received", details=details,
+                env=self._env_of(bundle_id))
         except MlprodError as exc:
             self._refused("deployment.rollback", exc, actor, to, details)
             raise
         return self.deployment_view(deployment)
+
+    def _env_of(self, bundle_id: str) -> str:
+        """A rollback brings back the environment the bundle last ran in here."""
+        offset = 0
+        while True:
+            rows, total = self.repo.list_deployments(200, offset)
+            for row in rows:  # newest first
+                if row["bundle_id"] == bundle_id:
+                    return "recreate" if (row["environment"] or {}).get("kernel") else "compare"
+            offset += len(rows)
+            if not rows or offset >= total:
+                return "compare"
 
     def _refused(self, action: str, exc: MlprodError, actor: str, bundle, details) -> None:
         try:

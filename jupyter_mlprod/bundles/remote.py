@@ -13,6 +13,7 @@ from ..audit import audited
 from ..errors import Conflict, InvalidInput, MlprodError, NotFound
 from ..settings import CONFIG_FILE, STATE_DIR
 from .audit import current_user
+from .environments import check_mode
 from .manifest import parse_manifest
 from .targets import LocalTarget, RemoteTarget, push
 
@@ -124,9 +125,10 @@ class DeployMixin:
     # -- deploy / rollback / history ------------------------------------------------------
     def deploy(self, ref: str, target, *, token: str | None = None, strict: bool = False,
                message: str = "", actor: str | None = None,
-               progress: Callable[[dict], None] | None = None) -> dict:
+               progress: Callable[[dict], None] | None = None, env: str = "compare") -> dict:
         if not isinstance(strict, bool):
             raise InvalidInput("strict must be true or false", field="strict")
+        env = check_mode(env)
         _check_message(message)
         bundle_id, raw = self.manifest_bytes(ref)
         manifest = parse_manifest(raw, expected_id=bundle_id)[1]
@@ -136,7 +138,7 @@ class DeployMixin:
                  "node": where.name}
         try:
             result = push(where, self.blobs, bundle_id, raw, manifest, strict=strict,
-                          message=message or "", actor=actor, progress=progress)
+                          message=message or "", actor=actor, progress=progress, env=env)
         except MlprodError as exc:
             self.audit_log.record("bundle.deploy", outcome="refused", **audit,
                                   details={"target": where.address, "code": exc.code,

@@ -12,6 +12,7 @@ import logging
 import threading
 from pathlib import Path
 from ..words import counted
+from .environments import use_environments
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,11 @@ class ActiveRuntime:
         manifest = _manifest(tree)
         store_url = self.service.config.get("deployment_store_url") or \
             f"sqlite:///{tree / '.mlprod' / 'mlprod.db'}"
-        project = Project(tree, store_url=store_url, name=manifest["project"])
+        kernel = (deployment.get("environment") or {}).get("kernel")
+        if kernel:  # deployed with its own environment (env=recreate): its steps run there
+            use_environments(self.service.project.settings.state_dir)
+        project = Project(tree, store_url=store_url, name=manifest["project"],
+                          environment_kernel=kernel or None)
         self.project, self.deployment, self.notes = project, deployment, []
         self._import_definitions(project, manifest, tree)
         self.status = {}

@@ -41,9 +41,9 @@ class LocalTarget:
         with open(path, "rb") as handle:
             self.service.receive_blob(sha, handle, os.path.getsize(path))
 
-    def deploy(self, bundle_id, manifest_raw, *, strict, message, actor) -> dict:
+    def deploy(self, bundle_id, manifest_raw, *, strict, message, actor, env="compare") -> dict:
         return self.service.receive_deployment(bundle_id, manifest_raw, strict=strict,
-                                               message=message, actor=actor)
+                                               message=message, actor=actor, env=env)
 
     def rollback(self, to, *, message, actor, strict=False) -> dict:
         return self.service.rollback_here(to, message=message, actor=actor, strict=strict)
@@ -72,9 +72,9 @@ class RemoteTarget:
     def upload(self, sha, path):
         self.client.upload(sha, path)
 
-    def deploy(self, bundle_id, manifest_raw, *, strict, message, actor):
+    def deploy(self, bundle_id, manifest_raw, *, strict, message, actor, env="compare"):
         return self.client.deploy(bundle_id, manifest_raw, strict=strict, message=message,
-                                  actor=actor)
+                                  actor=actor, env=env)
 
     def rollback(self, to, *, message, actor, strict=False):
         return self.client.rollback(to, message=message, actor=actor, strict=strict)
@@ -87,14 +87,15 @@ class RemoteTarget:
 
 
 def push(target, blobs, bundle_id: str, manifest_raw: bytes, manifest: dict, *, strict: bool,
-         message: str, actor: str, progress: Callable[[dict], None] | None = None) -> dict:
+         message: str, actor: str, progress: Callable[[dict], None] | None = None,
+         env: str = "compare") -> dict:
     """Deploy to a target: 1) environment check (strict refuses before any upload), 2) upload
     only the missing blobs (the target verifies each hash on receipt), 3) activate (the target
     verifies every file again while writing its tree, then switches atomically)."""
     progress = progress or (lambda event: None)
     report = compare(manifest["environment"], target.environment())
     progress({"phase": "environment", "ok": report["ok"], "problems": report["problems"]})
-    if strict and not report["ok"]:
+    if strict and not report["ok"] and env != "recreate":
         raise Conflict("the target's environment does not match the bundle's lock (strict "
                        "mode): " + "; ".join(report["problems"]), field="environment",
                        code="environment_mismatch", details={"environment": report})
@@ -112,6 +113,6 @@ def push(target, blobs, bundle_id: str, manifest_raw: bytes, manifest: dict, *, 
                   "sent": sent})
     progress({"phase": "activate"})
     deployment = target.deploy(bundle_id, manifest_raw, strict=strict, message=message,
-                               actor=actor)
+                               actor=actor, env=env)
     return {"deployment": deployment, "uploaded_blobs": len(missing), "uploaded_bytes": total,
             "reused_blobs": len(sizes) - len(missing), "environment": report}

@@ -70,6 +70,12 @@ def args_deploy(p) -> None:
                    help="refuse when the target's packages, Python or platform differ from the "
                         "bundle's lock (checked before anything is uploaded)")
     p.add_argument("-m", "--message", default="", help="why (kept in the history and the audit)")
+    p.add_argument("--env", choices=("compare", "recreate"), default="compare",
+                   help="compare (default): run in the target's environment, reporting how it "
+                        "differs from the bundle's lock; recreate: the target builds a virtual "
+                        "environment from the lock (once per distinct lock; uv when available) "
+                        "and runs the bundle's steps in it; a lock that cannot be installed "
+                        "fails the deploy before activation")
     _token_env(p)
 
 

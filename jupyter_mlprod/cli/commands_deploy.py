@@ -67,7 +67,8 @@ def cmd_deploy(ctx) -> int:
     try:
         result = ctx.project.bundles.deploy(ns.bundle, ns.target, token=token_from(ns),
                                             strict=ns.strict, message=ns.message,
-                                            progress=progress.update if progress else None)
+                                            progress=progress.update if progress else None,
+                                            env=ns.env)
     finally:
         if progress:
             progress.close()

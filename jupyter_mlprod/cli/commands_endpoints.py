@@ -39,6 +39,9 @@ def args_serve(p, default_port: int = 8000) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes sharing the port (default: one per core)")
     p.add_argument("--name", help="endpoint name for a notebook (default: the notebook's name)")
+    p.add_argument("--kg-root", action="store_true",
+                   help="serve one Kernel Gateway notebook's routes at the root, as Kernel "
+                        "Gateway does (they stay under /<endpoint>/ too)")
 
 
 def args_name(p) -> None:
@@ -211,7 +214,8 @@ def cmd_serve(ctx) -> int:
     shown = ", ".join(names) if names else "every endpoint"
     ctx.err(f"mlprod serve: {shown} on http://{ns.host}:{ns.port} (Ctrl-C or SIGTERM stops it)")
     ctx.stderr.flush()
-    code = service.run(names, host=ns.host, port=ns.port, workers=ns.workers)
+    code = service.run(names, host=ns.host, port=ns.port, workers=ns.workers,
+                       kg_root=ns.kg_root)
     ctx.err("mlprod serve: stopped" if code == 0 else f"mlprod serve: exited with status {code}")
     return code
 

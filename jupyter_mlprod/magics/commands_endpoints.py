@@ -90,7 +90,8 @@ def cmd_serve(magics, ns):
     service = magics._project(ns).endpoints
     targets = [_local(t) for t in ns.targets]
     names = cli.serve_targets(service, targets, ns.name)
-    handle = service.serve(names, host=ns.host, port=ns.port, workers=ns.workers)
+    handle = service.serve(names, host=ns.host, port=ns.port, workers=ns.workers,
+                           kg_root=ns.kg_root)
     data = handle.to_dict()
     shown = ", ".join(names) if names else "every endpoint"
     return _lines([f"serving {shown} at {data['url']} (server {data['server_id']}, "

@@ -117,11 +117,13 @@ class RunWidget(widgets.VBox):
                 f" · {fmt_duration(elapsed)} elapsed" if elapsed is not None else "")
         else:
             title = run_summary(run)
-        self.header.value = f"<b>{escape(title)}</b>"
+        # Rows first, header last: the browser applies comm updates in order, so a header
+        # that says the run ended never sits above rows that still say "running".
         for step in run["steps"]:
             row = self.rows.get(step["step"])
             if row is not None:
                 row.show(step, now)
+        self.header.value = f"<b>{escape(title)}</b>"
         if not active:
             self.cancel_button.disabled = True
             self.cancel_button.description = "Cancel"

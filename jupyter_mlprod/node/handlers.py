@@ -239,9 +239,12 @@ class DeploymentsHandler(NodeHandler):
         strict = data.get("strict", False)
         if not isinstance(strict, bool):
             raise InvalidInput("strict must be true or false", field="strict")
+        env = data.get("env", "compare")
+        if not isinstance(env, str):
+            raise InvalidInput("env must be compare or recreate", field="env")
         deployment = await self.call(
             self.node.service.receive_deployment, bundle_id, raw, strict=strict,
-            message=_text(data, "message"), actor=self.actor(data),
+            message=_text(data, "message"), actor=self.actor(data), env=env,
             details={"token": self.token_name, "client": self.request.remote_ip})
         deployment["runtime"] = await self.call(self.node.runtime.sync)
         self.reply(deployment, 201)

@@ -233,6 +233,9 @@ class RunService:
 
     def _kernel_for(self, pipeline: Pipeline, name: str) -> str:
         kernel = pipeline.notebooks[pipeline.steps[name].path].kernel_name or self.settings.kernel_name
+        environment = getattr(self.settings, "environment_kernel", "")
+        if environment and kernel in ("python3", self.settings.kernel_name):
+            kernel = environment  # a bundle deployed with its own environment (env=recreate)
         if self._kernels is None or kernel not in self._kernels:
             from jupyter_client.kernelspec import KernelSpecManager
 

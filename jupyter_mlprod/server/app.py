@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 
 from ..errors import MlprodError, Unavailable
 from ..project import Project
+from ..settings import HELP as SETTINGS_HELP
 from ..settings import Settings
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
@@ -146,6 +147,15 @@ class MlprodApp(ExtensionApp):
         help="Address of the Dask scheduler for the 'dask' executor (tcp://host:8786). "
              "Empty: mlprod.toml [executors.dask] address, then MLPROD_DASK_ADDRESS.",
     ).tag(config=True)
+    prestart_kernels = Integer(
+        None, allow_none=True,
+        help=SETTINGS_HELP["prestart_kernels"] + " Unset: mlprod.toml [runs] prestart_kernels, "
+             "then MLPROD_PRESTART_KERNELS.",
+    ).tag(config=True)
+    preload = List(
+        Unicode(), default_value=None, allow_none=True,
+        help=SETTINGS_HELP["preload"] + " Unset: mlprod.toml [runs] preload, then MLPROD_PRELOAD.",
+    ).tag(config=True)
     api_threads = Integer(
         4,
         help="Threads that run the API's blocking work (SQL, notebook files, HTML "
@@ -196,7 +206,8 @@ class MlprodApp(ExtensionApp):
     def _overrides(self) -> dict[str, Any]:
         return {"store_url": self.store_url or None, "executor": self.executor or None,
                 "parallelism": self.parallelism, "default_timeout": self.default_timeout,
-                "dask_address": self.dask_address or None}
+                "dask_address": self.dask_address or None,
+                "prestart_kernels": self.prestart_kernels, "preload": self.preload}
 
     def resolved_root(self) -> Path:
         base = Path(self.serverapp.root_dir).expanduser() if self.serverapp else Path.cwd()

@@ -16,7 +16,7 @@ from ..errors import InvalidInput
 from .base import MlprodHandler
 
 CREATE_FIELDS = ("message",)
-DEPLOY_FIELDS = ("target", "strict", "message")
+DEPLOY_FIELDS = ("target", "strict", "message", "env")
 ROLLBACK_FIELDS = ("to", "message", "strict")
 NODE_FIELDS = ("name", "url", "token_env")
 _CHUNK = 1 << 20
@@ -108,7 +108,7 @@ class BundleDeployHandler(MlprodHandler):
         body = self.object_body(DEPLOY_FIELDS)
         self.reply(await self.call(lambda p: p.bundles.deploy(
             bundle, body.get("target"), strict=body.get("strict", False),
-            message=body.get("message", ""))), 201)
+            message=body.get("message", ""), env=body.get("env", "compare"))), 201)
 
 
 class NodesHandler(MlprodHandler):

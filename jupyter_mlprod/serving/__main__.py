@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status-fd", type=int, default=None)
     parser.add_argument("--server-id", default="")
     parser.add_argument("--cpus", default="", help="pin the server to these CPUs: 0,1")
+    parser.add_argument("--kg-root", action="store_true",
+                        help="serve the one Kernel Gateway notebook's routes at the root")
     parser.add_argument("--parent-fd", type=int, default=None,
                         help="stop when this pipe closes (the process that started us died)")
     args = parser.parse_args(argv)
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                           poll_interval=args.poll_interval,
                           internal_hash=os.environ.pop("MLPROD_SERVING_INTERNAL_HASH", None),
                           server_id=args.server_id or "s" + secrets.token_hex(6),
-                          status_fd=args.status_fd)
+                          status_fd=args.status_fd, kg_root=args.kg_root)
     return run_server(config)
 
 

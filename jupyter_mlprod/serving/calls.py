@@ -1,13 +1,18 @@
 """One scoring call and what it answers: the same code for the HTTP server and for
 `EndpointService.score` (the `%%mlprod score` magic), so both answer exactly alike.
 
-Statuses: 200 the cell's `response`; 400 invalid request naming the field; 500 the cell raised
-(error id, exception class and message; the traceback only in debug); 504 over the timeout.
+Statuses: 200 the cell's `response`; 400 invalid request naming the field; 422 the request
+passed the input schema but holds numbers too large for the scoring cell (it raised an overflow,
+or a ValueError about infinite / too large values, e.g. scikit-learn's "Input X contains
+infinity" once a scaler overflows): the client's to fix, so not a 500, and the answer names the
+largest fields; 500 the cell raised anything else (error id, exception class and message; the
+traceback only in debug); 504 over the timeout.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import traceback
 
@@ -36,8 +41,37 @@ def invalid(exc: InvalidInput) -> Outcome:
                                            "field": exc.field}}), "invalid", exc.message)
 
 
-def failed(exc: BaseException, version, debug: bool) -> Outcome:
+_OUT_OF_RANGE = re.compile(r"infinit|too large|overflow|out of range", re.IGNORECASE)
+_HUGE = 1e100  # no feature a model was fitted on is this large; such a value is the suspect
+
+
+def out_of_range(exc: BaseException) -> bool:
+    return isinstance(exc, (OverflowError, FloatingPointError)) or (
+        isinstance(exc, ValueError) and bool(_OUT_OF_RANGE.search(str(exc))))
+
+
+def _huge_fields(value, prefix: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _huge_fields(v, f"{prefix}{k}.")]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _huge_fields(v, f"{prefix}[{i}].")]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= _HUGE:
+        return [f"{prefix[:-1]} = {value:g}"]
+    return []
+
+
+def failed(exc: BaseException, version, debug: bool, request=None) -> Outcome:
     """A scoring exception or timeout: logged with an id the answer carries."""
+    if request is not None and out_of_range(exc):
+        fields = _huge_fields(request)
+        if fields:
+            message = (f"the request's numbers are too large for the scoring cell "
+                       f"({', '.join(fields[:5])}): {type(exc).__name__}: {exc}")
+            field = fields[0].split(" = ", 1)[0]
+            return Outcome(422, to_json({"error": {"code": "out_of_range", "message": message,
+                                                   "field": field,
+                                                   "exception": type(exc).__name__}}),
+                           "invalid", message)
     error_id = "e" + secrets.token_hex(6)
     if isinstance(exc, ScoringTimeout):
         message = f"scoring took longer than the endpoint's timeout ({version.timeout:g} s)"
@@ -73,7 +107,7 @@ def predict(version, request, debug: bool) -> Outcome:
     try:
         result = version.predict(request)
     except (Exception, ScoringTimeout) as exc:  # noqa: BLE001
-        return failed(exc, version, debug)
+        return failed(exc, version, debug, request)
     return answer(result, version, debug)
 
 
@@ -93,7 +127,7 @@ def predict_records(version, records: list, debug: bool, wrap: bool) -> Outcome:
         else:
             results = [version.predict(record) for record in records]
     except (Exception, ScoringTimeout) as exc:  # noqa: BLE001
-        return failed(exc, version, debug)
+        return failed(exc, version, debug, records)
     return answer({"predictions": results} if wrap else results, version, debug)
 
 
@@ -101,14 +135,10 @@ def score_in_process(version, request, debug: bool, path: str = "predict",
                      content_type: str = "application/json") -> Outcome:
     """What the server would answer for `request` on `path` (predict | invocations)."""
     if path == "invocations":
-        from .mlflow_compat import parse_invocations
+        from .mlflow_compat import invocations
 
         body = request if isinstance(request, bytes) else to_json(request)
-        try:
-            records = parse_invocations(body, content_type, version.columns)
-        except InvalidInput as exc:
-            return invalid(exc)
-        return predict_records(version, records, debug, wrap=True)
+        return invocations(version, body, content_type, debug)
     if path != "predict":
         raise InvalidInput(f"path must be predict or invocations, not {path!r}", field="path")
     if version.batching:

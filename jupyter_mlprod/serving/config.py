@@ -17,6 +17,7 @@ DEFAULT_OPTIONS: dict = {
     "prediction_log": {"enabled": False, "redact": [], "sample": 1.0, "columns": None,
                        "max_age_hours": 168, "max_rows": 1_000_000, "rows": True},
     "debug": False,  # 500 answers carry the traceback
+    "kg_timeout_ms": None,  # Kernel Gateway routes: none by default, as in Kernel Gateway
 }
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -109,5 +110,7 @@ def _validate(o: dict) -> None:
             isinstance(f, str) and f for f in log["columns"])):
         raise InvalidInput("option prediction_log.columns must be null (every field) or a list "
                            "of request field names", field="options.prediction_log.columns")
+    if o["kg_timeout_ms"] is not None:
+        number("kg_timeout_ms", o["kg_timeout_ms"], 1, 3_600_000)
     if not isinstance(o["debug"], bool):
         raise InvalidInput("option debug must be true or false", field="options.debug")

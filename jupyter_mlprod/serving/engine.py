@@ -19,17 +19,20 @@ import os
 import sys
 import threading
 import traceback
+import types
 from pathlib import Path
 
 from ..errors import InvalidInput
 from .deadline import Deadline
-from .notebook_cells import MISSING, Cell, ScoringSpec, route_regex
+from . import kg_compat
+from .notebook_cells import MISSING, Cell, ScoringSpec
 from .schema import Validator, columns_of, record_schema
 
 _CWD_LOCK = threading.RLock()
 _NOOP_MAGICS = {"matplotlib", "config", "load_ext", "reload_ext", "autoreload", "aimport",
                 "precision", "xmode", "pprint"}
 _MISSING_RESPONSE = object()
+_NO_PARAMS = types.MappingProxyType({})  # what `params` is when a request sends none
 
 
 class MissingResponse(Exception):
@@ -65,8 +68,8 @@ def to_json(value) -> bytes:
 
 def options_key(options: dict) -> str:
     """The options a loaded version depends on."""
-    return json.dumps([options["timeout_ms"], options["batching"], options.get("input_schema")],
-                      sort_keys=True)
+    return json.dumps([options["timeout_ms"], options["batching"], options.get("input_schema"),
+                       options.get("kg_timeout_ms")], sort_keys=True)
 
 
 class LoadedVersion:
@@ -81,6 +84,9 @@ class LoadedVersion:
         self.workdir = workdir
         self.options = options
         self.timeout = options["timeout_ms"] / 1000.0
+        kg_timeout = options.get("kg_timeout_ms")
+        self.kg_timeout = kg_timeout / 1000.0 if kg_timeout else None  # KG has none by default
+        self.takes_params = False  # the scoring cell reads `params` (MLflow's inference params)
         batching = options["batching"]
         self.batching = bool(batching["enabled"]) and spec.mode == "mlprod"
         self.max_batch = int(batching["max_batch"])
@@ -101,9 +107,13 @@ class LoadedVersion:
     # -- loading --------------------------------------------------------------------------
     def load(self) -> "LoadedVersion":
         ns = self.namespace
+        kernel_gateway = self.spec.mode == "kernel_gateway"
+        if kernel_gateway:
+            kg_compat.prepare_environment()
         ns.update({"__name__": "__main__", "__builtins__": builtins,
-                   "get_ipython": _ServingShell.get, "display": _display,
-                   "__mlprod_missing__": _MISSING_RESPONSE})
+                   "get_ipython": kg_compat.get_ipython if kernel_gateway else _ServingShell.get,
+                   "display": _display, "__mlprod_missing__": _MISSING_RESPONSE,
+                   "__mlprod_no_params__": _NO_PARAMS})
         with _CWD_LOCK:
             previous = os.getcwd()
             os.chdir(self.workdir)
@@ -114,15 +124,12 @@ class LoadedVersion:
             finally:
                 os.chdir(previous)
         if self.spec.mode == "mlprod":
-            self.score_fn = self._compile_function(self.spec.score, ("request",), "response")
+            self.takes_params = reads_params(self.spec.score.source)
+            args = ("request", "params=__mlprod_no_params__") if self.takes_params else ("request",)
+            self.score_fn = self._compile_function(self.spec.score, args, "response")
         else:
             _install_stdout_router()
-            for route in self.spec.routes:
-                regex, names = route_regex(route.path)
-                handler = self._compile_function(route.cell, ("REQUEST",), None)
-                info = (self._compile_function(route.response_info, ("REQUEST",), None)
-                        if route.response_info else None)
-                self.routes.append((route.method, regex, names, handler, info, route.path))
+            self.routes = kg_compat.compile_routes(self)
         self._finish()
         return self
 
@@ -134,6 +141,7 @@ class LoadedVersion:
         clone = LoadedVersion(self.endpoint, self.version, self.spec, self.workdir, options,
                               self.deadline)
         clone.namespace, clone.score_fn, clone.routes = self.namespace, self.score_fn, self.routes
+        clone.takes_params = self.takes_params
         clone.sample = self.sample
         clone._finish()
         return clone
@@ -245,6 +253,12 @@ class LoadedVersion:
             raise MissingResponse("the scoring cell finished without setting `response`")
         return result
 
+    def predict_with_params(self, request, params: dict):
+        result = self.deadline.call(lambda r: self.score_fn(r, params), request, self.timeout)
+        if result is _MISSING_RESPONSE:
+            raise MissingResponse("the scoring cell finished without setting `response`")
+        return result
+
     def predict_batch(self, records: list) -> list:
         result = self.predict(records)
         if not isinstance(result, (list, tuple)) or len(result) != len(records):
@@ -255,29 +269,15 @@ class LoadedVersion:
                            f"it set {got}")
         return list(result)
 
-    def match_route(self, method: str, subpath: str):
-        for route_method, regex, names, handler, info, _ in self.routes:
-            found = regex.match(subpath)
-            if found and route_method == method:
-                return handler, info, dict(zip(names, found.groups()))
-        return None
 
-    def route_methods(self, subpath: str) -> list[str]:
-        return [r[0] for r in self.routes if r[1].match(subpath)]
-
-    def call_route(self, handler, info, request_text: str) -> tuple[int, dict, str]:
-        body = _capture(self.deadline, handler, request_text, self.timeout)
-        status, headers = 200, {}
-        if info is not None:
-            raw = _capture(self.deadline, info, request_text, self.timeout)
-            try:
-                meta = json.loads(raw) if raw.strip() else {}
-                status = int(meta.get("status", 200))
-                headers = {str(k): str(v) for k, v in (meta.get("headers") or {}).items()}
-            except (ValueError, TypeError, AttributeError):
-                raise ValueError(f"the ResponseInfo cell printed {raw[:80]!r}, not a JSON object "
-                                 'like {"status": 201, "headers": {...}}') from None
-        return status, headers, body
+def reads_params(source: str) -> bool:
+    """The scoring cell declares MLflow inference params by reading the name `params`."""
+    try:
+        tree = ast.parse(_transform(source))
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Name) and node.id == "params" and isinstance(node.ctx, ast.Load)
+               for node in ast.walk(tree))
 
 
 def _describe(exc: BaseException, namespace: dict | None = None) -> str:

@@ -52,8 +52,8 @@ def _recent(app) -> collections.OrderedDict:
 def handle(app, ex, rt) -> None:
     from .engine import to_json
 
-    if rt.primary.spec.mode != "mlprod":   # a Kernel Gateway notebook may route /feedback
-        return app._route(ex, rt, "/feedback")
+    if rt.primary.spec.mode != "mlprod":   # Kernel Gateway notebooks answer their own routes
+        return app._error(ex, 404, "not_found", f"no route {ex.method} {ex.path}", rt.name, "")
     if ex.method != "POST":
         return app._error(ex, 405, "method_not_allowed", f"use POST for {ex.path}", rt.name, "",
                           {"Allow": "POST"})

@@ -117,7 +117,7 @@ class ServerHandle:
 def start_server(root: Path, *, store_url: str, endpoints: list[str] | None, host: str,
                  port: int, workers: int | None, poll_interval: float, log_path: Path,
                  startup_timeout: float = 300.0, stop_on_exit: bool = True,
-                 cpus: list[int] | None = None) -> ServerHandle:
+                 cpus: list[int] | None = None, kg_root: bool = False) -> ServerHandle:
     internal_key = "mlp_internal_" + secrets.token_urlsafe(24)
     env = dict(os.environ)
     env["MLPROD_SERVING_INTERNAL_HASH"] = hash_key(internal_key)
@@ -139,6 +139,8 @@ def start_server(root: Path, *, store_url: str, endpoints: list[str] | None, hos
         command += ["--cpus", ",".join(str(int(c)) for c in cpus)]
     if lifeline_r is not None:
         command += ["--parent-fd", str(lifeline_r)]
+    if kg_root:
+        command += ["--kg-root"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, pass_fds=tuple(

@@ -8,7 +8,9 @@ Routes
   POST /<endpoint>/feedback       the true label of a logged prediction (see feedback.py)
   GET  /<endpoint>/openapi.json   generated OpenAPI document
   GET  /<endpoint>                versions, traffic, input schema and sample
-  ANY  /<endpoint>/<route>        Kernel Gateway notebooks: their `# METHOD /route` cells
+  ANY  /<endpoint>/<route>        Kernel Gateway notebooks: their `# METHOD /route` cells, before
+                                  any built-in path (kg_routes.py); at the root too with --kg-root
+  GET  /<endpoint>/ping|health|version   MLflow scoring-server companions
   GET  /health  /ready  /metrics  liveness, readiness (503 until every endpoint is warm),
                                   Prometheus
 """
@@ -21,16 +23,14 @@ import logging
 import os
 import secrets
 import time
-from urllib.parse import parse_qs
 
 from tornado import httputil
 
 from ..errors import InvalidInput
 from ..jsonbody import is_json_type, parse_json
-from . import calls, feedback
+from . import calls, feedback, kg_routes
 from .batching import Batcher
 from .config import MAX_BODY_LIMIT
-from .deadline import ScoringTimeout
 from .engine import to_json
 from .keys import hash_key, is_loopback, key_from_headers
 
@@ -63,9 +63,20 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
         name = parts[1] if len(parts) > 1 else ""
         rest = parts[2] if len(parts) > 2 else None
         rt = self.state.endpoints.get(name)
+        kg_root = self.state.kg_root and self.state.endpoints.get(self.state.kg_root)
+        if kg_root:  # --kg-root: the notebook's own routes win over every path of ours
+            if ex.rejected:
+                return self._error(ex, 413, "too_large", "request body over "
+                                   f"{DEFAULT_MAX_BODY if rt is None else rt.max_body} bytes",
+                                   kg_root.name, "")
+            if (not kg_root.needs_key or self._authorized(kg_root, ex.headers)) and \
+                    kg_routes.serve(self, ex, kg_root, path, at_root=True):
+                return None
         if rt is None:
             if rest is None and ex.method == "GET" and name in ("health", "ready", "metrics"):
                 return getattr(self, "_" + name)(ex)
+            if kg_root:
+                return kg_routes.not_found(self, ex)
             return self._error(ex, 404, "not_found", f"no endpoint or route at {path}", name, "")
         if rt.needs_key and not self._authorized(rt, ex.headers):
             self.metrics.error(name, "", "unauthorized")
@@ -76,6 +87,9 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
             self.metrics.error(name, "", "too_large")
             return self._error(ex, 413, "too_large", f"request body over {rt.max_body} bytes",
                                name, "")
+        if rt.primary.spec.mode == "kernel_gateway" and \
+                kg_routes.serve(self, ex, rt, "/" + (rest or "")):
+            return None
         if rest == "feedback":
             return feedback.handle(self, ex, rt)
         if rest == "predict" or rest == "invocations":
@@ -83,16 +97,15 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
                 return self._error(ex, 405, "method_not_allowed", f"use POST for {path}", name,
                                    "", {"Allow": "POST"})
             version = rt.router.pick(ex.headers)
-            if version.spec.mode == "mlprod":
-                content_type = ex.headers.get("Content-Type")
-                if not is_json_type(content_type) and not (
-                        rest == "invocations" and _media(content_type) == "text/csv"):
-                    self.metrics.error(name, version.version, "invalid")
-                    takes = "application/json" + (" or text/csv" if rest == "invocations" else "")
-                    return self._error(ex, 415, "unsupported_media_type",
-                                       f"send {takes}, not {content_type}", name, version.version)
-                return self._predict(ex, rt, version) if rest == "predict" \
-                    else self._invocations(ex, rt, version)
+            if rest == "invocations":
+                return self._invocations(ex, rt, version)
+            content_type = ex.headers.get("Content-Type")
+            if not is_json_type(content_type):
+                self.metrics.error(name, version.version, "invalid")
+                return self._error(ex, 415, "unsupported_media_type",
+                                   f"send application/json, not {content_type}", name,
+                                   version.version)
+            return self._predict(ex, rt, version)
         elif rest == "openapi.json" and ex.method == "GET":
             from .openapi import build_openapi
 
@@ -100,9 +113,14 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
             return self._send(ex, 200, to_json(doc), JSON)
         elif (rest is None or rest == "") and ex.method == "GET":
             return self._send(ex, 200, to_json(_info(rt)), JSON)
-        elif rest == "ping" and ex.method == "GET":  # MLflow scoring-server liveness
+        elif rest in ("ping", "health") and ex.method == "GET":  # MLflow scoring-server liveness
             return self._send(ex, 200, b"\n", "application/json")
-        return self._route(ex, rt, "/" + (rest or ""))
+        elif rest == "version" and ex.method == "GET":  # MLflow answers its package version
+            from .mlflow_compat import server_version
+
+            return self._send(ex, 200, server_version(), "text/plain")
+        return self._error(ex, 404, "not_found", f"no route {ex.method} {ex.path}", rt.name,
+                           rt.primary.version)
 
     def _authorized(self, rt, headers) -> bool:
         key = key_from_headers(headers)
@@ -138,21 +156,20 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
             if error is None:
                 outcome = calls.answer(result, version, rt.options["debug"])
             else:
-                outcome = calls.failed(error, version, rt.options["debug"])
+                outcome = calls.failed(error, version, rt.options["debug"], request)
             self._finish(ex, rt, version, outcome)
 
         batcher.submit(request, done)
 
     def _invocations(self, ex, rt, version) -> None:
-        from .mlflow_compat import parse_invocations
+        from .mlflow_compat import invocations
 
-        try:
-            records = parse_invocations(ex.body, ex.headers.get("Content-Type", JSON),
-                                        version.columns)
-        except InvalidInput as exc:
-            return self._finish(ex, rt, version, calls.invalid(exc))
-        self._finish(ex, rt, version,
-                     calls.predict_records(version, records, rt.options["debug"], wrap=True))
+        outcome = invocations(version, ex.body, ex.headers.get("Content-Type"),
+                              rt.options["debug"])
+        if outcome.status == 415:  # MLflow answers these in plain text
+            self.metrics.error(rt.name, version.version, "invalid")
+            return self._send(ex, 415, outcome.body, "text/plain")
+        self._finish(ex, rt, version, outcome)
 
     def _finish(self, ex, rt, version, outcome) -> None:
         request_id = ex.request_id or self._id_prefix + format(next(self._ids), "x")
@@ -194,31 +211,6 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
                                 request_id, body if rt.log_inputs else None,
                                 outcome.body if outcome.status == 200 else None, outcome.error,
                                 rt.redact, matches)
-
-    # -- Kernel Gateway routes ------------------------------------------------------------
-    def _route(self, ex, rt, subpath: str) -> None:
-        version = rt.router.pick(ex.headers)
-        found = version.match_route(ex.method, subpath) if version.spec.mode != "mlprod" else None
-        if found is None:
-            allowed = version.route_methods(subpath) if version.spec.mode != "mlprod" else []
-            if allowed:
-                return self._error(ex, 405, "method_not_allowed", f"use {', '.join(allowed)}",
-                                   rt.name, version.version, {"Allow": ", ".join(allowed)})
-            return self._error(ex, 404, "not_found", f"no route {ex.method} {ex.path}", rt.name,
-                               version.version)
-        handler, info, params = found
-        request = {"body": _kg_body(ex), "args": parse_qs(ex.query, keep_blank_values=True),
-                   "path": params, "headers": dict(ex.headers.items())}
-        debug = rt.options["debug"]
-        try:
-            status, headers, text = version.call_route(handler, info, json.dumps(request))
-        except (Exception, ScoringTimeout) as exc:  # noqa: BLE001
-            return self._finish(ex, rt, version, calls.failed(exc, version, debug))
-        headers.setdefault("Content-Type", "text/plain; charset=UTF-8")
-        headers["X-Mlprod-Version"] = version.version
-        content_type = headers.pop("Content-Type")
-        self._send(ex, status, text.encode("utf-8"), content_type, headers)
-        self.metrics.observe(rt.name, version.version, status, time.perf_counter() - ex.started)
 
     # -- built-in routes ------------------------------------------------------------------
     def _health(self, ex) -> None:
@@ -336,23 +328,6 @@ def _info(rt) -> dict:
                              "batching": v.batching} for n, v in rt.versions.items()},
             "input_schema": primary.schema,
             "sample": None if primary.sample is MISSING else primary.sample}
-
-
-def _media(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def _kg_body(ex):
-    content_type = ex.headers.get("Content-Type", "")
-    text = ex.body.decode("utf-8", "replace")
-    if "json" in content_type:
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    if "x-www-form-urlencoded" in content_type:
-        return parse_qs(text, keep_blank_values=True)
-    return text
 
 
 def max_body_size() -> int:

@@ -6,7 +6,10 @@ Two conventions are understood:
   never run when serving; every other code cell is setup, run once at start.
 - Kernel Gateway (notebook-http): cells whose first line is `# GET /path` (any method) handle a
   route, `# ResponseInfo POST /path` cells print the response's status and headers; `REQUEST` is
-  a JSON string, stdout is the response body; every other code cell is setup.
+  a JSON string, stdout is the response body; every other code cell is setup. As in Kernel
+  Gateway, several cells on one route run as one cell (their sources joined in notebook order),
+  and text after the path on the first line is a description, not part of the path. A route cell
+  with a syntax error is kept: only that route answers 500 (see kg_compat.py).
 
 The split (`ScoringSpec`) holds sources only, never outputs, so it can be stored as a version's
 immutable snapshot and rebuilt anywhere with `ScoringSpec.from_dict`.
@@ -28,7 +31,7 @@ SAMPLE_TAG = "mlprod-sample"
 SKIP_TAG = "mlprod-skip"
 MISSING = object()
 
-_ROUTE = re.compile(r"^#\s*(ResponseInfo\s+)?(GET|POST|PUT|DELETE|PATCH)\s+(/\S*)\s*$")
+_ROUTE = re.compile(r"^#\s*(ResponseInfo\s+)?(GET|POST|PUT|DELETE|PATCH)\s+(/\S*)(?:\s.*)?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +130,10 @@ def split_notebook(nb: dict, display: str) -> ScoringSpec:
         match = _ROUTE.match(first)
         if match:
             key = (match.group(2), match.group(3))
-            (infos if match.group(1) else handlers)[key] = cell
+            found = infos if match.group(1) else handlers
+            if key in found:  # Kernel Gateway joins the cells of one route, in order
+                cell = Cell(found[key].index, found[key].source + "\n" + cell.source)
+            found[key] = cell
             continue
         setup.append(cell)
     if len(scores) > 1:
@@ -141,7 +147,6 @@ def split_notebook(nb: dict, display: str) -> ScoringSpec:
     if handlers:
         routes = []
         for (method, route_path), cell in handlers.items():
-            _check_syntax(cell, display, f"route cell {method} {route_path}")
             routes.append(Route(method, route_path, cell, infos.get((method, route_path))))
         return ScoringSpec("kernel_gateway", display, tuple(setup), None, tuple(sample),
                            tuple(routes))

@@ -50,12 +50,14 @@ class ServerConfig:
     internal_hash: str | None = None  # lets the process that started us call any endpoint
     server_id: str = ""
     status_fd: int | None = None
+    kg_root: bool = False  # serve the one Kernel Gateway endpoint's routes at the root too
 
 
 class ServingState:
     def __init__(self):
         self.endpoints: dict[str, EndpointRuntime] = {}
         self.ready = False
+        self.kg_root: str | None = None  # the endpoint whose routes are served at the root
 
 
 def _now() -> dt.datetime:
@@ -195,6 +197,8 @@ def _run(config: ServerConfig, status: "_StatusPipe") -> int:
     if not state.endpoints:
         raise InvalidInput("there is no endpoint with a version to serve: add a version first",
                            field="endpoint", code="no_version")
+    if config.kg_root:
+        state.kg_root = _kg_root(state)
     workers = max(1, int(config.workers))
     from .workers import Supervisor, bind, check_port_free
 
@@ -226,6 +230,15 @@ def _run(config: ServerConfig, status: "_StatusPipe") -> int:
         _deregister(repo, config.server_id)
         shutil.rmtree(metrics_dir, ignore_errors=True)
         reservation.close()
+
+
+def _kg_root(state: ServingState) -> str:
+    names = list(state.endpoints)
+    if len(names) != 1 or state.endpoints[names[0]].primary.spec.mode != "kernel_gateway":
+        raise InvalidInput("--kg-root serves one Kernel Gateway notebook at the root: serve "
+                           f"exactly one such notebook (serving {', '.join(names)})",
+                           field="kg_root", code="invalid_kg_root")
+    return names[0]
 
 
 def _serve(config, state, loader, repo, sock, metrics_dir, on_ready, heartbeat=None) -> int:

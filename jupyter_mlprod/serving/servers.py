@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..audit import audited
 from ..clock import isoformat
 from ..errors import Conflict, InvalidInput, NotFound
 from . import stats as _stats
@@ -16,9 +17,12 @@ from .traffic import primary_version
 
 class ServersMixin:
     # -- serving --------------------------------------------------------------------------
+    @audited("server.start", "server", lambda endpoints=None, **_: (
+        endpoints if isinstance(endpoints, str) else None))
     def serve(self, endpoints: str | list[str] | None = None, *, host: str = "127.0.0.1",
               port: int = 0, workers: int | None = None, poll_interval: float = 1.0,
-              startup_timeout: float = 300.0, cpus: list[int] | None = None):
+              startup_timeout: float = 300.0, cpus: list[int] | None = None,
+              kg_root: bool = False):
         """Start a server in the background for `endpoints` (a name, a list, None = every
         endpoint, including ones created later, or a notebook path: see serve_notebook).
         `workers` defaults to the available cores; `cpus` pins the server's processes.
@@ -28,18 +32,22 @@ class ServersMixin:
         if isinstance(endpoints, str) and endpoints.endswith(".ipynb"):
             return self.serve_notebook(endpoints, host=host, port=port, workers=workers,
                                        poll_interval=poll_interval, startup_timeout=startup_timeout,
-                                       cpus=cpus)
+                                       cpus=cpus, kg_root=kg_root)
         names = [endpoints] if isinstance(endpoints, str) else endpoints
         for name in names or []:
             self._endpoint(name)
+        if kg_root:
+            self._check_kg_root(names)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         log_path = self.settings.state_dir / "serving" / f"server-{stamp}-{'-'.join(names or ['all'])[:60]}.log"
         handle = start_server(self.settings.root, store_url=self.settings.store_url,
                               endpoints=names, host=host, port=port, workers=workers,
                               poll_interval=poll_interval, log_path=log_path,
-                              startup_timeout=startup_timeout, cpus=cpus)
+                              startup_timeout=startup_timeout, cpus=cpus, kg_root=kg_root)
         with self._lock:
             self._servers[handle.server_id] = handle
+        self.audit_trail.record("server.start", object_type="server", object_id=handle.server_id,
+                                after={"endpoints": names or "all", "url": handle.url})
         return handle
 
     def serve_notebook(self, path: str, *, name: str | None = None, options: dict | None = None,
@@ -65,8 +73,7 @@ class ServersMixin:
         rel, spec = self._spec_from_working(path)
         name = check_name(name or name_from_notebook(rel))
         if self.repo.get_endpoint(name) is None:
-            self.repo.create_endpoint(name, f"served from {rel}", merge_options(None, options),
-                                      self.clock.now())
+            self._create_on_the_way(name, f"served from {rel}", options)
         elif options:
             self.update(name, options=options)
         row = self._endpoint(name)
@@ -81,6 +88,15 @@ class ServersMixin:
             else:
                 self.add_version(name, notebook=rel, activate=True)
         return self.get(name)
+
+    def _create_on_the_way(self, name: str, description: str, options: dict | None) -> None:
+        """An endpoint created by "serve this notebook" or a bundle's deploy is audited like
+        one created on purpose, in the same transaction."""
+        options = merge_options(None, options)
+        self.repo.create_endpoint(name, description, options, self.clock.now(),
+                                  audit=self.audit_trail.event(
+                                      "endpoint.create", "endpoint", name,
+                                      after={"description": description, "options": options}))
 
     def deploy_bundle(self, bundle_dir: str | Path, bundle_id: str | None = None, *,
                       endpoints: dict[str, str] | None = None) -> list[dict]:
@@ -97,8 +113,7 @@ class ServersMixin:
         for name, rel in sorted(mapping.items()):
             spec = read_scoring_notebook(folder / rel, rel)
             if self.repo.get_endpoint(name) is None:
-                self.repo.create_endpoint(name, f"served from bundle {bundle_id}",
-                                          merge_options(None, None), self.clock.now())
+                self._create_on_the_way(name, f"served from bundle {bundle_id}", None)
             row = self._endpoint(name)
             existing = [v for v in self.repo.list_versions(row["id"])
                         if v["bundle_id"] == bundle_id and v["digest"] == spec.digest
@@ -113,7 +128,7 @@ class ServersMixin:
 
     def run(self, endpoints: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 8000,
             workers: int | None = None, poll_interval: float = 1.0,
-            cpus: list[int] | None = None) -> int:
+            cpus: list[int] | None = None, kg_root: bool = False) -> int:
         """Serve in the foreground until SIGTERM/Ctrl-C (`mlprod serve`, the node daemon).
         Call from the main thread. Returns an exit code."""
         import logging
@@ -128,10 +143,22 @@ class ServersMixin:
         from .runtime import ServerConfig, run_server
         from .workers import default_workers
 
+        if kg_root:
+            self._check_kg_root(endpoints)
+
         return run_server(ServerConfig(
             root=str(self.settings.root), store_url=self.settings.store_url, endpoints=endpoints,
             host=host, port=port, workers=workers or default_workers(),
-            poll_interval=poll_interval, server_id="s" + secrets.token_hex(6)))
+            poll_interval=poll_interval, server_id="s" + secrets.token_hex(6), kg_root=kg_root))
+
+    def _check_kg_root(self, names: list[str] | None) -> None:
+        """--kg-root serves one Kernel Gateway notebook's routes at the root: refuse anything else
+        before a server starts."""
+        names = names if names is not None else [view["name"] for view in self.list()]
+        if len(names) != 1 or self.get(names[0])["mode"] != "kernel_gateway":
+            raise InvalidInput("--kg-root serves one Kernel Gateway notebook (cells starting "
+                               f"`# GET /path`) at the root; serving {', '.join(names) or 'none'}",
+                               field="kg_root", code="invalid_kg_root")
 
     def openapi(self, name: str, server_url: str | None = None) -> dict:
         """The endpoint's OpenAPI document, from the store (no notebook code runs)."""
@@ -164,11 +191,13 @@ class ServersMixin:
         """Servers of this project that are up (started here, by the CLI or by a node)."""
         return [dict(s, started_here=s["server_id"] in self._servers) for s in self._live_servers()]
 
+    @audited("server.stop", "server")
     def stop_server(self, server_id: str) -> None:
         with self._lock:
             handle = self._servers.pop(server_id, None)
         if handle is not None:
             handle.stop()
+            self.audit_trail.record("server.stop", object_type="server", object_id=server_id)
             return
         import os
         import signal
@@ -177,6 +206,8 @@ class ServersMixin:
         for server in self._live_servers():
             if server["server_id"] == server_id and server["hostname"] == socket.gethostname():
                 os.kill(server["pid"], signal.SIGTERM)
+                self.audit_trail.record("server.stop", object_type="server", object_id=server_id,
+                                        details={"pid": server["pid"]})
                 return
         raise NotFound(f"no running server {server_id!r} on this machine", field="server_id")
 

@@ -22,8 +22,9 @@ export const bundleApi = {
   diff: (a: string, b: string) =>
     requestAPI<IBundleDiff>(`bundles/diff?a=${q(a)}&b=${q(b)}`),
   verify: (id: string) => post<IBundleVerification>(`bundles/${q(id)}/verify`),
-  deploy: (id: string, target: string, strict: boolean, message: string) =>
-    post<IDeployResult>(`bundles/${q(id)}/deploy`, { target, strict, message }),
+  deploy: (id: string, target: string, strict: boolean, message: string,
+    env: 'compare' | 'recreate' = 'compare') =>
+    post<IDeployResult>(`bundles/${q(id)}/deploy`, { target, strict, message, env }),
   nodes: () => requestAPI<{ nodes: INode[] }>('nodes').then(r => r.nodes),
   registerNode: (name: string, url: string, token_env: string | null) =>
     post<INode>('nodes', { name, url, token_env }),

@@ -144,6 +144,8 @@ export interface INode {
 export interface IEnvironmentReport {
   ok: boolean;
   problems: string[];
+  /** deployed with env=recreate: the kernel of the bundle's own environment */
+  kernel?: string;
 }
 
 export interface IDeployment {

@@ -130,6 +130,8 @@ def test_create_list_diff_verify_export_import_round_trip(design, tmp_path):
                           "MLPROD_TEST_UNSET"), "$MLPROD_TEST_UNSET is not set")):
         assert words in one_error_line(mlprod(*args, cwd=root)), args
     assert mlprod("deploy", "latest", cwd=root).returncode == 2  # --to is required (argparse)
+    bad_env = mlprod("deploy", "latest", "--to", str(tmp_path), "--env", "fresh", cwd=root)
+    assert bad_env.returncode == 2 and "recreate" in bad_env.stderr  # compare | recreate
 
 
 class NodeCommand:

@@ -31,12 +31,17 @@ def process_alive(pid: int) -> bool:
         return False
 
 
-def live_kernels() -> list[psutil.Process]:
-    """ipykernel processes below this test process (pool workers and Dask workers included)."""
+def live_kernels(project=None) -> list[psutil.Process]:
+    """ipykernel processes below this test process (pool workers and Dask workers included),
+    except the spare pre-started kernels of `project`'s local executor (no step took them)."""
+    spare = set()
+    executor = getattr(getattr(project, "runs", None), "_executor", None)
+    if getattr(executor, "kernels", None) is not None:
+        spare = executor.kernels.spare_pids()
     found = []
     for proc in psutil.Process().children(recursive=True):
         try:
-            if proc.status() != psutil.STATUS_ZOMBIE and \
+            if proc.pid not in spare and proc.status() != psutil.STATUS_ZOMBIE and \
                     any("ipykernel_launcher" in part for part in proc.cmdline()):
                 found.append(proc)
         except psutil.NoSuchProcess:

@@ -70,7 +70,6 @@ def test_mlflow_clients_payloads_in_all_four_formats_and_csv(loan, loan_server):
         "instances": {"instances": records},
         "instances as rows": {"instances": [[r[c] for c in FEATURES] for r in records]},
         "inputs": {"inputs": {c: [r[c] for r in records] for c in FEATURES}},
-        "inputs with params": {"inputs": records, "params": {"ignored": True}},
     }
     for name, payload in payloads.items():
         reply = requests.post(url, json=payload)
@@ -80,9 +79,30 @@ def test_mlflow_clients_payloads_in_all_four_formats_and_csv(loan, loan_server):
     reply = requests.post(url, data=csv, headers={"Content-Type": "text/csv"})
     assert reply.json() == {"predictions": expected}
     bad = requests.post(url, json={"dataframe_records": [dict(records[0], income="lots")]})
-    assert bad.status_code == 400 and bad.json()["error"]["field"] == "[0].income"
+    assert bad.status_code == 400 and bad.json()["error_code"] == "BAD_REQUEST"  # MLflow's body
+    assert bad.json()["field"] == "[0].income"
+    # the scoring cell reads no `params`: sending some is refused, not silently dropped
+    ignored = requests.post(url, json={"inputs": records, "params": {"ignored": True}})
+    assert ignored.status_code == 400 and ignored.json()["field"] == "params"
     assert requests.post(url, json={"records": records}).status_code == 400
     assert requests.get(f"{loan_server.url}/score/ping").status_code == 200
+
+
+def test_numbers_too_large_for_the_model_answer_422_naming_the_field(loan, loan_server):
+    """1e308 is valid JSON and passes the schema, but once scaled it overflows to infinity and
+    scikit-learn refuses the row: the client's to fix, so a 422 naming the field, not a 500."""
+    record = dict(_applications(loan, 1)[0], debt_to_income=1e308)
+    reply = post(f"{loan_server.url}/score/predict", record)
+    assert reply.status_code == 422, reply.text
+    error = reply.json()["error"]
+    assert error["code"] == "out_of_range" and error["field"] == "debt_to_income"
+    assert "debt_to_income = 1e+308" in error["message"] and "infinity" in error["message"]
+    assert loan.endpoints.score("score", record)["status"] == 422  # %%mlprod score alike
+    # MLflow clients get MLflow's answer to a failing predict: 400 BAD_REQUEST
+    mlflow = requests.post(f"{loan_server.url}/score/invocations",
+                           json={"dataframe_records": [record]})
+    assert mlflow.status_code == 400 and mlflow.json()["error_code"] == "BAD_REQUEST"
+    assert "infinity" in mlflow.json()["message"]
 
 
 def test_openapi_document_describes_the_endpoint(loan, loan_server):

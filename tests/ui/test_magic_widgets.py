@@ -57,7 +57,10 @@ def test_params_form_runs_and_cancel_button_cancels(page, lab):
         "document.querySelector('.mlprod-params .mlprod-run-header')?.textContent || '')",
         timeout=240_000)
     assert "run 1 succeeded" in header.inner_text(), form.inner_text()
-    assert "succeeded" in form.locator(".mlprod-run-step").first.inner_text()
+    # widget models update one by one in the browser; the row follows the header within moments
+    page.wait_for_function(
+        "() => (document.querySelector('.mlprod-params .mlprod-run-step')?.textContent || '')"
+        ".includes('succeeded')", timeout=10_000)
     SCREENSHOTS.mkdir(exist_ok=True)
     form.screenshot(path=str(SCREENSHOTS / "magic_params_form.png"))
     csv = (lab.root / "data" / "applications.csv").read_text().splitlines()

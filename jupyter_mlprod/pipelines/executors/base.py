@@ -24,6 +24,12 @@ class StepJob:
     kernel_name: str
     timeout: int
     attempt: int
+    # a pre-started kernel to run on (kernel_pool.py: pid, kernel name, connection info), or
+    # None: the step starts its own kernel
+    kernel: dict | None = None
+    # JUPYTER_PATH of the process that planned the step, so a worker forked earlier finds
+    # kernels registered since (a bundle's own environment on a node)
+    jupyter_path: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

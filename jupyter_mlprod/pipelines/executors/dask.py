@@ -29,6 +29,7 @@ without starting a kernel, and the step's own `retries` decide what happens next
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -39,7 +40,8 @@ from pathlib import Path
 
 from ...errors import Unavailable
 from .base import StepJob, StepResult
-from .job import execute_step
+from .job import execute_step, step_environment
+from .kernel_pool import worker_pool
 
 CONNECT_TIMEOUT = 5.0
 _WHERE = "setting dask_address: MLPROD_DASK_ADDRESS or [executors.dask] address in mlprod.toml"
@@ -72,7 +74,10 @@ def run_step_once(job: StepJob, token: str) -> StepResult:
                       "at the same path"})
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{socket.gethostname()}:{os.getpid()}\n")
-    return execute_step(job)
+    pool = worker_pool()  # this worker's pre-started kernels (KernelPoolPlugin), if any
+    kernel = pool.take(job.kernel_name, env=step_environment(job), cwd=job.cwd,
+                       log_path=job.log) if pool is not None else None
+    return execute_step(dataclasses.replace(job, kernel=kernel) if kernel else job)
 
 
 def claim_path(job: StepJob, token: str) -> str:
@@ -100,6 +105,9 @@ class DaskExecutor:
     def __init__(self, settings, *, connect_timeout: float = CONNECT_TIMEOUT):
         self.address = (settings.dask_address or "").strip()
         self.connect_timeout = connect_timeout
+        self.prestart_kernels = getattr(settings, "prestart_kernels", 0)
+        self.preload = tuple(getattr(settings, "preload", ()))
+        self.kernel_name = getattr(settings, "kernel_name", "python3")
         self._client = None
         self._lock = threading.Lock()
 
@@ -135,9 +143,16 @@ class DaskExecutor:
             raise unavailable(f"no answer from a Dask scheduler there within "
                               f"{self.connect_timeout:g} s")
         try:
-            return Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+            client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
         except (OSError, ValueError, TypeError) as exc:
             raise unavailable(str(exc) or type(exc).__name__) from None
+        if self.prestart_kernels > 0:
+            # Each worker (also one joining later) keeps its own pre-started kernels.
+            from .dask_kernels import KernelPoolPlugin
+
+            client.register_plugin(KernelPoolPlugin(self.prestart_kernels, self.preload,
+                                                    self.kernel_name))
+        return client
 
     # -- Executor protocol ----------------------------------------------------------------
     def submit(self, job: StepJob) -> Future:

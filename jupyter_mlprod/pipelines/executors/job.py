@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ...lifetime import child_dies_with_us
 from .base import StepJob, StepResult
+from .kernel_pool import QuickReadyClient, handed_kernel_manager
 from .step_errors import first_source_line, where, with_install_hint
 
 _POLL = 0.2
@@ -23,11 +24,17 @@ def execute_step(job: StepJob) -> StepResult:
     from papermill.exceptions import PapermillExecutionError
 
     started = time.time()
+    if job.jupyter_path is not None and os.environ.get("JUPYTER_PATH") != job.jupyter_path:
+        os.environ["JUPYTER_PATH"] = job.jupyter_path
     Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     # Async, as papermill itself would create it: nbclient then waits for kernel messages
     # without blocking its event loop, so its kernel-alive check notices a kernel the watchdog
     # killed. (With a blocking KernelManager it waits on iopub forever and the step never ends.)
-    km = AsyncKernelManager(kernel_name=job.kernel_name, **_transport_options())
+    # A kernel handed over by a pool of pre-started kernels is already up: papermill only
+    # connects to it (see kernel_pool.py); otherwise the step starts its own.
+    km = (handed_kernel_manager(job.kernel) if job.kernel else
+          AsyncKernelManager(kernel_name=job.kernel_name, **transport_options()))
+    km.client_factory = QuickReadyClient  # skips nbclient's 0.2 s IOPub drain (kernel_pool.py)
     stop_reason: list[str] = []
     done = threading.Event()
     cell_count = [None]
@@ -61,10 +68,11 @@ def execute_step(job: StepJob) -> StepResult:
         try:
             # Started here rather than by papermill so the kernel's own stderr lands in the log.
             # MLPROD_STEP_RUN lets `%mlprod run` inside a step refuse to recurse.
-            env = dict(os.environ, MLPROD_STEP_RUN=f"{job.run_id}:{job.step}")
+            env = dict(os.environ, **step_environment(job))
             # The kernel dies with this worker, so a killed run leaves no kernel writing outputs.
             lifetime = {"preexec_fn": arm} if (arm := child_dies_with_us()) else {}
-            run_sync(km.start_kernel)(cwd=job.cwd, stdout=log, stderr=log, env=env, **lifetime)
+            if not job.kernel:
+                run_sync(km.start_kernel)(cwd=job.cwd, stdout=log, stderr=log, env=env, **lifetime)
             papermill.execute_notebook(
                 job.notebook, job.output, parameters=job.parameters or None,
                 kernel_name=job.kernel_name, cwd=job.cwd, progress_bar=False, log_output=True,
@@ -95,7 +103,12 @@ def execute_step(job: StepJob) -> StepResult:
                       cell_count=cell_count[0], error=error)
 
 
-def _transport_options() -> dict:
+def step_environment(job: StepJob) -> dict:
+    """What a step's kernel finds in its environment besides ours."""
+    return {"MLPROD_STEP_RUN": f"{job.run_id}:{job.step}"}
+
+
+def transport_options() -> dict:
     """Encrypt the kernel's ZeroMQ traffic (CurveZMQ keys the manager provisions) when the
     kernelspec declares support, as ipykernel's does: the traffic is then private, and the
     kernel no longer opens every step log with its "running over TCP without encryption"
@@ -114,7 +127,9 @@ def _write_progress(path: str, data: dict) -> None:
 
 def _kill_kernel(km) -> None:
     provisioner = getattr(km, "provisioner", None)
-    pid = getattr(provisioner, "pid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
+    pid = (getattr(km, "pid", None)  # a handed-over kernel
+           or getattr(provisioner, "pid", None)
+           or getattr(getattr(provisioner, "process", None), "pid", None))
     if pid:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -16,6 +16,7 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
   const [other, setOther] = React.useState('');
   const [bundle, setBundle] = React.useState<string>('');
   const [strict, setStrict] = React.useState(false);
+  const [ownEnv, setOwnEnv] = React.useState(false);
   const [history, setHistory] = React.useState<IDeploymentHistory | null>(null);
   const [busy, setBusy] = React.useState(false);
   const [note, setNote] = React.useState<string | null>(null);
@@ -132,12 +133,19 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
           onChange={e => setStrict(e.target.checked)} />
         strict: refuse if the node's environment differs from the bundle's lock
       </label>
+      <label className="jp-mlprod-check">
+        <input type="checkbox" checked={ownEnv} data-testid="mlprod-deploy-env"
+          onChange={e => setOwnEnv(e.target.checked)} />
+        own environment: the node builds one from the bundle's lock and runs the bundle there
+      </label>
       <div className="jp-mlprod-toolbar">
         <button className="jp-Button jp-mod-styled jp-mod-accept" data-testid="mlprod-deploy-button"
           disabled={busy || !target || !bundleId}
           onClick={() => void act(async () => {
-            const r = await bundleApi.deploy(bundleId, target, strict, '');
-            const env = r.environment.ok ? 'environment matches' : r.environment.problems.join('; ');
+            const r = await bundleApi.deploy(bundleId, target, strict, '', ownEnv ? 'recreate' : 'compare');
+            const own = r.deployment.environment?.kernel;
+            const env = own ? `runs in its own environment (kernel ${own})` :
+              r.environment.ok ? 'environment matches' : r.environment.problems.join('; ');
             return `${r.deployment.short_id} active on ${r.target.name}: uploaded ${r.uploaded_blobs} blobs ` +
               `(${formatBytes(r.uploaded_bytes)}), reused ${r.reused_blobs}; ${env}`;
           })}>Deploy</button>

@@ -1935,6 +1935,12 @@ export interface components {
             strict: boolean;
             /** @description Why (kept in the deployment and the audit). */
             message?: string;
+            /**
+             * @description compare: run in the target's environment (and report how it differs from the lock); recreate: the target builds a virtual environment from the bundle's lock (once per distinct lock) and runs the bundle's steps in it; a lock that cannot be installed fails the deploy (400 environment_install_failed, naming the package) before activation.
+             * @default compare
+             * @enum {string}
+             */
+            env: "compare" | "recreate";
         };
         RollbackRequest: {
             /** @description The bundle to go back to (id or unique prefix); default the one active before the current one. */
@@ -1968,6 +1974,14 @@ export interface components {
             extra_count?: number;
             /** @description One sentence each. */
             problems: string[];
+            /** @description With env=recreate: the kernel of the bundle's own environment, which runs its steps. */
+            kernel?: string;
+            /** @description With env=recreate: the environment's folder on the node. */
+            venv?: string;
+            /** @description With env=recreate: built for this deployment (false: an environment of the same lock was reused). */
+            created?: boolean;
+            /** @description With env=recreate: time spent building or finding it. */
+            seconds?: number;
         };
         /** @description A bundle activated on a node (or production folder). */
         Deployment: {
@@ -2088,6 +2102,8 @@ export interface components {
                 redact?: string[];
             };
             debug: boolean;
+            /** @description Kernel Gateway routes' timeout (null: none, as in Kernel Gateway) */
+            kg_timeout_ms?: number | null;
         };
         /** @description Any subset of EndpointOptions; nested objects merge. Unknown keys are a 400. */
         EndpointOptionsChange: Record<string, never>;
