@@ -97,8 +97,8 @@ function FeatureTable(props: {
             data-status={f.status}
             className={(f.drift ? 'jp-mod-drift' : '') + (f.name === props.selected ? ' jp-mod-selected' : '')}
             onClick={() => props.onSelect(f.name)}>
-            <td data-label="feature"><strong>{f.name}</strong> <span className="jp-mlprod-muted">{f.type}</span></td>
-            <td data-label="test">{f.test}</td>
+            <td data-label="feature" title={f.type}><strong>{f.name}</strong></td>
+            <td data-label="test">{f.test ?? '–'}</td>
             <td data-label="statistic">{num(f.statistic)}</td>
             <td data-label="p">{num(f.p_value)}</td>
             <td data-label="PSI">{num(f.psi)}</td>
@@ -144,7 +144,7 @@ function Performance(props: { perf: IPerformance | null }): JSX.Element {
         <span>accuracy <strong data-testid="mlprod-drift-accuracy">{num(p.accuracy)}</strong></span>
         <span>AUC <strong data-testid="mlprod-drift-auc">{num(p.auc)}</strong></span>
       </div>
-      {p.calibration.length > 0 && <VegaChart testid="mlprod-drift-calibration" spec={calibrationSpec(p)} />}
+      {p.calibration.length > 0 && <VegaChart testid="mlprod-drift-calibration" spec={() => calibrationSpec(p)} />}
     </div>
   );
 }
@@ -167,9 +167,40 @@ function History(props: { endpoint: string; version: string; feature: string; re
       {history && points.length === 0 && (
         <div className="jp-mlprod-hint" data-testid="mlprod-drift-history-empty">No PSI recorded yet for {props.feature}.</div>
       )}
-      {points.length > 0 && <VegaChart testid="mlprod-drift-history" spec={historySpec(points)} />}
+      {points.length > 0 && <VegaChart testid="mlprod-drift-history" spec={() => historySpec(points)} />}
     </>
   );
+}
+
+/** The prediction's distribution, reference vs live, and whether it drifts. */
+function Predictions(props: { prediction: IFeatureDrift | null }): JSX.Element {
+  const p = props.prediction;
+  if (!p || !measured(p)) {
+    return (
+      <div className="jp-mlprod-hint" data-testid="mlprod-drift-prediction-none">
+        {p ? statusLabel(p.status) : 'no predictions logged in this window'}
+      </div>
+    );
+  }
+  return (
+    <>
+      <div className="jp-mlprod-hint" data-testid="mlprod-drift-prediction-summary" data-drift={String(p.drift)}>
+        {`${p.test ?? 'test'} ${num(p.statistic)}, PSI ${num(p.psi)}: `}
+        {p.drift ? 'the predictions drift' : 'no prediction drift'}
+      </div>
+      <VegaChart testid="mlprod-drift-prediction" spec={() => distributionSpec(p.reference, p.live)} />
+    </>
+  );
+}
+
+/** Features grouped by their drift test, in report order. */
+function byTest(features: IFeatureDrift[]): [string, IFeatureDrift[]][] {
+  const groups = new Map<string, IFeatureDrift[]>();
+  features.forEach(f => {
+    const test = f.test ?? 'none';
+    groups.set(test, [...(groups.get(test) ?? []), f]);
+  });
+  return [...groups.entries()];
 }
 
 /** The charts of one drift report; `feature` selects the history and distribution shown. */
@@ -195,10 +226,14 @@ function Report(props: {
         <>
           <h3>Drift per feature: PSI</h3>
           <div className="jp-mlprod-hint">lines at 0.1 (moderate) and 0.25 (major)</div>
-          <VegaChart testid="mlprod-drift-psi" spec={psiSpec(r.features)} onClick={pick} />
+          <VegaChart testid="mlprod-drift-psi" spec={() => psiSpec(r.features)} onClick={pick} />
           <h3>Drift test statistic</h3>
-          <div className="jp-mlprod-hint">red: drift by the feature’s test; tick: threshold of a distance</div>
-          <VegaChart testid="mlprod-drift-statistic" spec={statisticSpec(r.features)} onClick={pick} />
+          <div className="jp-mlprod-hint">per test; red: drift by the feature’s test; tick: the distance’s threshold</div>
+          <div data-testid="mlprod-drift-statistic">
+            {byTest(chartable).map(([test, group]) => (
+              <VegaChart key={test} testid={`mlprod-drift-statistic-${test}`} spec={() => statisticSpec(group)} onClick={pick} />
+            ))}
+          </div>
         </>
       )}
       <FeatureTable features={r.features} selected={props.feature} onSelect={props.onFeature} />
@@ -209,26 +244,13 @@ function Report(props: {
           {measured(selected) && (
             <>
               <h3>{selected.name}: reference vs live</h3>
-              <VegaChart testid="mlprod-drift-distribution" spec={distributionSpec(selected.reference, selected.live)} />
+              <VegaChart testid="mlprod-drift-distribution" spec={() => distributionSpec(selected.reference, selected.live)} />
             </>
           )}
         </>
       )}
       <h3>Predictions: reference vs live</h3>
-      {r.prediction && measured(r.prediction) ? (
-        <>
-          <div className="jp-mlprod-hint" data-testid="mlprod-drift-prediction-summary"
-            data-drift={String(r.prediction.drift)}>
-            {`${r.prediction.test} ${num(r.prediction.statistic)}, PSI ${num(r.prediction.psi)}: `}
-            {r.prediction.drift ? 'the predictions drift' : 'no prediction drift'}
-          </div>
-          <VegaChart testid="mlprod-drift-prediction" spec={distributionSpec(r.prediction.reference, r.prediction.live)} />
-        </>
-      ) : (
-        <div className="jp-mlprod-hint" data-testid="mlprod-drift-prediction-none">
-          {r.prediction ? statusLabel(r.prediction.status) : 'no predictions logged in this window'}
-        </div>
-      )}
+      <Predictions prediction={r.prediction ?? null} />
       <h3>Live performance</h3>
       <Performance perf={r.performance ?? null} />
     </div>

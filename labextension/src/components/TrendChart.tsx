@@ -71,7 +71,7 @@ export function TrendChart(props: {
     <VegaChart
       className="jp-mlprod-trend"
       testid={`mlprod-trend-${props.series.metric}`}
-      spec={spec(props.series)}
+      spec={() => spec(props.series)}
       onClick={datum => {
         if (typeof datum.run === 'number') {
           props.onOpenRun(datum.run);

@@ -65,12 +65,24 @@ function vegaEmbed(): Promise<typeof import('vega-embed')> {
   return loading;
 }
 
+/** The theme's name, updated when the user switches theme (charts then redraw in its colours). */
+function useThemeName(): string {
+  const read = () => document.body.dataset.jpThemeName ?? '';
+  const [name, setName] = React.useState(read);
+  React.useEffect(() => {
+    const observer = new MutationObserver(() => setName(read()));
+    observer.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-name'] });
+    return () => observer.disconnect();
+  }, []);
+  return name;
+}
+
 /**
- * One vega-lite chart (SVG, themed tooltips). `spec` is rebuilt by the caller at
- * render time; the chart is redrawn only when it changes.
+ * One vega-lite chart (SVG, themed tooltips). `spec` builds the chart when it is
+ * drawn, reading the theme then; the chart is redrawn when the spec or the theme changes.
  */
 export function VegaChart(props: {
-  spec: VisualizationSpec;
+  spec: () => VisualizationSpec;
   testid: string;
   className?: string;
   /** A click on a mark, with its datum. */
@@ -79,7 +91,8 @@ export function VegaChart(props: {
   const ref = React.useRef<HTMLDivElement>(null);
   const click = React.useRef(props.onClick);
   click.current = props.onClick;
-  const key = JSON.stringify(props.spec);
+  const theme = useThemeName();
+  const json = JSON.stringify(props.spec());
   React.useEffect(() => {
     const el = ref.current;
     if (!el) {
@@ -89,7 +102,7 @@ export function VegaChart(props: {
     let stopped = false;
     void vegaEmbed()
       .then(m =>
-        m.default(el, JSON.parse(key) as VisualizationSpec, {
+        m.default(el, JSON.parse(json) as VisualizationSpec, {
           actions: false,
           renderer: 'svg',
           tooltip: { theme: 'custom' }
@@ -117,6 +130,6 @@ export function VegaChart(props: {
       stopped = true;
       result?.finalize();
     };
-  }, [key]);
+  }, [json, theme]);
   return <div className={props.className ?? 'jp-mlprod-chart'} data-testid={props.testid} ref={ref} />;
 }

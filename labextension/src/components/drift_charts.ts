@@ -29,22 +29,16 @@ function base(height: number | { step: number }): Record<string, unknown> {
   };
 }
 
-function psiRules(axis: 'x' | 'y'): Record<string, unknown> {
+function psiRules(axis: 'x' | 'y'): Record<string, unknown>[] {
   const { warn, bad } = themeColors();
-  return {
-    data: { values: PSI_LINES },
-    mark: { type: 'rule', strokeDash: [4, 3] },
+  return PSI_LINES.map((line, i) => ({
+    data: { values: [line] },
+    mark: { type: 'rule', strokeDash: [4, 3], color: i === 0 ? warn : bad },
     encoding: {
       [axis]: { field: 'at', type: 'quantitative' },
-      color: {
-        field: 'label',
-        type: 'nominal',
-        scale: { domain: ['moderate', 'major'], range: [warn, bad] },
-        legend: null
-      },
       tooltip: [{ field: 'label', title: 'PSI' }, { field: 'at', title: 'threshold' }]
     }
-  };
+  }));
 }
 
 function featureRows(features: IFeatureDrift[]): Record<string, unknown>[] {
@@ -115,12 +109,15 @@ export function psiSpec(features: IFeatureDrift[]): VisualizationSpec {
           tooltip: FEATURE_TOOLTIP
         }
       },
-      psiRules('x')
+      ...psiRules('x')
     ]
   } as VisualizationSpec;
 }
 
-/** The drift test's statistic per feature; a tick at the threshold where it applies to it. */
+/**
+ * The drift test's statistic per feature (features of one test: statistics of different
+ * tests do not share a scale); a tick at the threshold where it applies to the statistic.
+ */
 export function statisticSpec(features: IFeatureDrift[]): VisualizationSpec {
   const { brand, bad, muted } = themeColors();
   return {
@@ -131,7 +128,7 @@ export function statisticSpec(features: IFeatureDrift[]): VisualizationSpec {
       {
         mark: { type: 'bar', cursor: 'pointer' },
         encoding: {
-          x: { field: 'statistic', type: 'quantitative', title: 'test statistic', axis: { tickCount: 4 } },
+          x: { field: 'statistic', type: 'quantitative', title: `${features[0]?.test ?? 'test'} statistic`, axis: { tickCount: 4 } },
           color: {
             field: 'drift',
             type: 'nominal',
@@ -230,7 +227,7 @@ export function historySpec(points: IDriftPoint[]): VisualizationSpec {
           ]
         }
       },
-      psiRules('y')
+      ...psiRules('y')
     ]
   } as VisualizationSpec;
 }
