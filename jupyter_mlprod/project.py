@@ -104,6 +104,14 @@ class Project:
 
         return EndpointService(self)
 
+    @cached_property
+    def drift(self):
+        from .monitoring.drift_service import DriftService
+        from .store.drift import DriftRepository
+
+        return DriftService(DriftRepository(self.engine, self.settings.name), self.endpoints.repo,
+                            self.root, self.settings.state_dir / "predlog", self.clock)
+
     # -- pipeline -------------------------------------------------------------------------
     def pipeline(self) -> Pipeline:
         return Pipeline(self.root, self.notebooks.scan())
