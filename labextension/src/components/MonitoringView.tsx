@@ -239,7 +239,7 @@ function Report(props: {
       <FeatureTable features={r.features} selected={props.feature} onSelect={props.onFeature} />
       {selected && (
         <>
-          <h3>{selected.name}: PSI over time</h3>
+          <h3 data-testid="mlprod-drift-feature-title">{selected.name}: PSI over time</h3>
           <History endpoint={r.endpoint} version={r.version} feature={selected.name} refreshed={props.refreshed} />
           {measured(selected) && (
             <>
@@ -266,7 +266,8 @@ export function MonitoringView(props: {
   const [version, setVersion] = React.useState<string | null>(null);
   const [win, setWin] = React.useState(WINDOWS[0].value);
   const [report, setReport] = React.useState<IDriftReport | null>(null);
-  const [feature, setFeature] = React.useState<string | null>(null);
+  /** The feature the user clicked; until then, the first drifting one (else the first). */
+  const [chosen, setChosen] = React.useState<string | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [loading, setLoading] = React.useState(false);
   const [refreshed, setRefreshed] = React.useState(0);
@@ -297,14 +298,15 @@ export function MonitoringView(props: {
         }
         setReport(r);
         setError(null);
-        setFeature(cur => (r.features.some(f => f.name === cur) ? cur
-          : (r.features.find(f => f.drift) ?? r.features[0])?.name ?? null));
       })
       .catch(err => { if (!stale) { setReport(null); setError(errorMessage(err)); } })
       .finally(() => { if (!stale) { setLoading(false); } });
     return () => { stale = true; };
   }, [name, version, win, refreshed]);
 
+  const features = report?.features ?? [];
+  const feature = features.some(f => f.name === chosen) ? chosen
+    : (features.find(f => f.drift) ?? features[0])?.name ?? null;
   return (
     <div className="jp-mlprod-view jp-mlprod-monitoring" data-testid="mlprod-monitoring-view">
       <div className="jp-mlprod-toolbar">
@@ -328,7 +330,7 @@ export function MonitoringView(props: {
         <div className="jp-mlprod-drift-message" role="status" data-testid="mlprod-drift-message">{report.message}</div>
       )}
       {report && (
-        <Report report={report} feature={feature} onFeature={setFeature} refreshed={refreshed} />
+        <Report report={report} feature={feature} onFeature={setChosen} refreshed={refreshed} />
       )}
     </div>
   );

@@ -2126,6 +2126,14 @@ export interface components {
             prediction_log: {
                 enabled?: boolean;
                 redact?: string[];
+                /** @description Share of scored requests logged. */
+                sample?: number;
+                /** @description Request fields kept (null: all). */
+                columns?: string[] | null;
+                /** @description Older logged rows are deleted. */
+                max_age_hours?: number;
+                /** @description Logged rows kept per version (the oldest go first). */
+                max_rows?: number;
             };
             debug: boolean;
         };
