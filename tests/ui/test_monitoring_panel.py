@@ -102,6 +102,9 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
     expect(page.locator('[data-testid="mlprod-drift-endpoint"]')).to_have_value("loans")
     message = page.locator('[data-testid="mlprod-drift-message"]')
     expect(message).to_contain_text("not enough data", timeout=30_000)
+    expect(page.locator('[data-testid="mlprod-drift-verdict"]')).to_have_count(0)
+    expect(page.locator('[data-testid="mlprod-drift-row-income"]')).to_have_attribute(
+        "data-status", "not_enough_data")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("#mlprod-panel").screenshot(path=str(SCREENSHOTS / "monitoring_not_enough.png"))
 

@@ -220,8 +220,10 @@ function Report(props: {
   };
   return (
     <div data-testid="mlprod-drift-report">
-      <Verdict report={r} />
-      <FeatureNotes features={r.features} />
+      {/* With a window-wide message (not enough data) there is no verdict, and every
+          feature would repeat it: only the other notes show. */}
+      {!r.message && <Verdict report={r} />}
+      <FeatureNotes features={r.message ? r.features.filter(f => f.status !== 'not_enough_data') : r.features} />
       {chartable.length > 0 && (
         <>
           <h3>Drift per feature: PSI</h3>
