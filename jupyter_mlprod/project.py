@@ -34,7 +34,8 @@ class Project:
         self.runs = RunService(self.settings, self.repo, self.pipeline,
                                lambda: create_executor(self.settings.executor, self.settings), clock,
                                audit_trail=self.audit_trail,
-                               after_step=lambda *args: self.metrics.after_step(*args))
+                               after_step=lambda *args: self.metrics.after_step(*args),
+                               before_step=lambda *args: self.drift.before_step(*args))
 
     @classmethod
     def create(cls, root: str | Path, *, name: str | None = None, store_url: str | None = None,

@@ -32,6 +32,11 @@ def as_column(values) -> np.ndarray:
     if arr.dtype.kind == "b":
         return np.where(arr, "true", "false").astype(str)
     items = list(arr.ravel())
+    if arr.dtype.kind == "O" and not any(v is True or v is False for v in items):
+        try:   # numbers with gaps (None): one C loop, no per-value Python
+            return np.array(items, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
     if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in items):
         return np.array([np.nan if v is None else v for v in items], dtype=np.float64)
     return np.array(["" if v is None else category(v) for v in items], dtype=str)

@@ -91,10 +91,11 @@ class DriftService:
         profile = {"source": "pending", "n": 0, "columns": {}, "prediction": None}
         if config["reference"]:
             path = resolve_inside(workdir, config["reference"], f"{METADATA_KEY}.reference")
-            if not path.is_file():
-                raise InvalidInput(f"{METADATA_KEY}.reference: {config['reference']} does not "
-                                   "exist (run the step that writes it first)",
-                                   field=f"{METADATA_KEY}.reference")
+            if not path.is_file():   # not written yet: the first logged requests stand in
+                profile["detail"] = f"{config['reference']} did not exist when {version} was made"
+                profile["config"] = config
+                self.repo.save_profile(row["id"], version, profile, self.clock.now())
+                return profile
             table = read_table(path)
             prediction = table.pop(config["prediction"], None) if config["prediction"] else None
             for name in [config["label"], *config["exclude"]]:
@@ -107,8 +108,8 @@ class DriftService:
 
     def _profile(self, row: dict, version: str) -> dict | None:
         profile = self.repo.profile(row["id"], version)
-        if profile is None:
-            return None
+        if profile is None:   # a version made before drift monitoring existed
+            profile = {"source": "pending", "n": 0, "columns": {}, "prediction": None}
         config = profile.get("config") or dict(DEFAULTS)
         wanted = config["reference_requests"]
         if profile["source"] == "pending" or profile.get("prediction") is None:
@@ -270,6 +271,12 @@ class DriftService:
         columns = read_table(table_path)
         out = self.compare_table(profile, columns, config)
         return dict(out, endpoint=endpoint, version=version)
+
+    def before_step(self, run_id: int, step) -> str | None:
+        """The run service asks before a step with a `drift` check starts."""
+        from .drift_batch import refusal
+
+        return refusal(self, self.root, step)
 
     # -- helpers ----------------------------------------------------------------------------
     def _endpoint(self, name) -> dict:

@@ -46,12 +46,18 @@ class ColumnLog:
                 if keep is not None and name not in keep:
                     continue
                 values = [r.get(name) for r in rows]
-                if all(v is None or isinstance(v, (int, float, str, bool)) for v in values):
-                    arrays[prefix + name] = as_column(values)
+                column = _column(values)
+                if column is not None:
+                    arrays[prefix + name] = column
+        return self.write_arrays(endpoint, version, arrays)
+
+    def write_arrays(self, endpoint: str, version: str, arrays: dict[str, np.ndarray]) -> Path:
+        """One segment from ready columns ("__id", "__at", "f:<field>", "p:<field>")."""
+        at = arrays["__at"]
         folder = self.folder(endpoint, version)
         folder.mkdir(parents=True, exist_ok=True)
         self._seq += 1
-        name = f"{int(max(at) * 1000):014d}-{len(ids)}-{os.getpid()}-{self._seq}"
+        name = f"{int(at.max() * 1000):014d}-{at.size}-{os.getpid()}-{self._seq}"
         tmp = folder / f".{name}.tmp.npz"
         np.savez(tmp, **arrays)
         final = folder / f"{name}.npz"
@@ -111,8 +117,10 @@ class ColumnLog:
         table = concat(_load([path for path, _, _ in chosen]))
         if not table:
             return {}
-        order = np.argsort(table["__at"], kind="stable")
-        table = {k: v[order] for k, v in table.items()}
+        at = table["__at"]
+        if at.size > 1 and np.any(at[1:] < at[:-1]):   # workers' segments interleave in time
+            order = np.argsort(at, kind="stable")
+            table = {k: v[order] for k, v in table.items()}
         if hours is not None:
             keep = table["__at"] >= cutoff
             return {k: v[keep] for k, v in table.items()}
@@ -148,6 +156,19 @@ class ColumnLog:
             except (OSError, ValueError, KeyError):
                 continue
         return None
+
+
+def _column(values: list) -> np.ndarray | None:
+    """A field's values as a column; None for nested values (objects, lists), not kept."""
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, float) or (isinstance(first, int) and not isinstance(first, bool)):
+        try:   # the common case, all numbers: one C loop
+            return np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+    if all(v is None or isinstance(v, (int, float, str, bool)) for v in values):
+        return as_column(values)
+    return None
 
 
 def _load(paths: list[Path]) -> list[dict[str, np.ndarray]]:

@@ -202,3 +202,27 @@ def test_a_drift_trigger_starts_its_scenario_whose_reporter_posts_the_failed_che
     finally:
         scheduler.stop(timeout=5)
         receiver.close()
+
+
+def test_a_batch_step_with_a_drift_check_refuses_a_drifted_input_before_its_kernel_starts(
+        served, make_step):
+    import nbformat
+
+    project, _, _, train = served
+    batch = make_step(project.root, "batch_check", "open('data/scored.txt', 'w').write('ok')",
+                      inputs=["data/batch.csv"], outputs=["data/scored.txt"])
+    nb = nbformat.read(batch, as_version=4)
+    nb.metadata["mlprod"]["drift"] = {"endpoint": "score"}   # table: the first input
+    nbformat.write(nb, batch)
+    moved = train.copy()
+    for name in ("income", "loan_amount", "credit_score", "age", "purpose"):
+        moved[name] = moved[name] * 2 if name != "purpose" else "crypto"
+    moved.to_csv(project.root / "data" / "batch.csv", index=False)
+    run = project.start_run(steps=["batch_check"], wait=True)
+    [step] = run["steps"]
+    assert step["status"] == "failed" and "drift check of data/batch.csv" in step["reason"]
+    assert "drift:dataset:drift = 1 is above the maximum" in step["reason"]
+    assert not (project.root / "data" / "scored.txt").exists()    # the kernel never ran
+    train.to_csv(project.root / "data" / "batch.csv", index=False)
+    run = project.start_run(steps=["batch_check"], wait=True)
+    assert run["steps"][0]["status"] == "succeeded"
