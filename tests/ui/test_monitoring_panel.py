@@ -4,14 +4,16 @@ Trains the example model, serves its scoring notebook with the prediction log on
 declared reference narrowed to the held-out split), sends a few requests (the view says
 "not enough data"), then requests whose income is 1.5x and which carry a field the reference never saw,
 with their true labels as feedback. The view flags income and only income, names the unseen
-field "missing in reference", and draws its charts (PSI and test statistic bars, predictions
-reference vs live, calibration). Screenshots land in tests/ui/screenshots/.
+field "missing in reference", and draws its charts (PSI and test statistic bars, PSI over time,
+predictions reference vs live, calibration). Screenshots land in tests/ui/screenshots/.
 """
 from __future__ import annotations
 
 import csv
 import json
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -79,6 +81,12 @@ def _feedback(url: str, pid: str, label: int) -> None:
         time.sleep(0.2)
 
 
+def _record_drift(root: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "jupyter_mlprod.cli", "drift", "loans",
+                           "--record"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 def _svg(page, testid: str):
     chart = page.locator(f'[data-testid="{testid}"] svg').first
     chart.wait_for(timeout=30_000)
@@ -110,12 +118,15 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("#mlprod-panel").screenshot(path=str(SCREENSHOTS / "monitoring_not_enough.png"))
 
-    # Drawn from the shifted distribution: income x 1.5, and a field the reference never saw.
+    # Drawn from the shifted distribution: income x 1.5, and a field the reference never saw;
+    # the CLI records the drift twice on the way (the history the view draws).
     labelled = []
-    for row in rows[FEW:FEW + SHIFTED]:
+    for i, row in enumerate(rows[FEW:FEW + SHIFTED]):
         shifted = {k: row[k] for k in FEATURES} | {"income": row["income"] * 1.5,
                                                     "channel": "partner"}
         labelled.append((_score(predict, shifted), int(row["approved"])))
+        if FEW + i + 1 in (120, FEW + SHIFTED):  # 120: past min_rows (100)
+            _record_drift(lab.root)
     for pid, label in labelled:
         _feedback(feedback, pid, label)
 
@@ -150,8 +161,8 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
     labels = page.locator('[data-testid="mlprod-drift-performance"]')
     expect(labels).to_contain_text(f"labels {SHIFTED}")
     assert_no_sideways_overflow(page, what="monitoring")
-    page.locator('[data-testid="mlprod-drift-history"] svg, '
-                 '[data-testid="mlprod-drift-history-empty"]').first.wait_for()
+    history = _svg(page, "mlprod-drift-history")
+    assert history.locator(".mark-symbol.role-mark path").count() == 2  # the two recordings
 
     page.set_viewport_size({"width": 1440, "height": 2600})
     page.wait_for_timeout(500)  # charts refit their container's width

@@ -201,7 +201,15 @@ export function distributionSpec(reference: IDistribution, live: IDistribution):
 export function historySpec(points: IDriftPoint[]): VisualizationSpec {
   const { brand, bad } = themeColors();
   const values = points.map(p => ({ ...p, drift: p.drift ? 'drift' : 'no drift' }));
-  const x = { field: 'at', type: 'temporal', title: null, axis: { tickCount: 4, labelFlush: true } };
+  const times = points.map(p => Date.parse(p.at));
+  const span = times.length ? Math.max(...times) - Math.min(...times) : 0;
+  const x = {
+    field: 'at',
+    type: 'temporal',
+    title: null,
+    scale: { padding: 10 },
+    axis: { tickCount: 4, labelOverlap: true, format: span > 2 * 86400e3 ? '%d %b' : '%H:%M:%S' }
+  };
   const y = { field: 'psi', type: 'quantitative', title: 'PSI', axis: { tickCount: 4 } };
   return {
     ...base(100),
