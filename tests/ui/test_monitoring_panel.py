@@ -177,3 +177,10 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
     assert answer.value.status == 200
     expect(verdict).to_contain_text(f"{FEW + SHIFTED} live rows")
     expect(flags).to_have_text(["income"])
+
+    # An endpoint that does not log its predictions says so, instead of an empty view.
+    status, quiet = lab.api("POST", "endpoints", {"name": "quiet", "notebook": "score.ipynb"})
+    assert status in (200, 201), quiet
+    page.click('[data-testid="mlprod-drift-refresh"]')
+    page.select_option('[data-testid="mlprod-drift-endpoint"]', "quiet")
+    expect(page.locator('[data-testid="mlprod-drift-log-off"]')).to_contain_text("quiet")

@@ -328,6 +328,12 @@ export function MonitoringView(props: {
       {endpoints && endpoints.length === 0 && (
         <div className="jp-mlprod-empty">No endpoint yet. Serve a scoring notebook, turn its prediction log on, and its drift shows here.</div>
       )}
+      {endpoint && !endpoint.options.prediction_log.enabled && (
+        <div className="jp-mlprod-drift-message" data-testid="mlprod-drift-log-off">
+          {`The prediction log of ${endpoint.name} is off: nothing to compare with its reference. `}
+          Turn it on with the endpoint option prediction_log.enabled.
+        </div>
+      )}
       {report?.message && (
         <div className="jp-mlprod-drift-message" role="status" data-testid="mlprod-drift-message">{report.message}</div>
       )}
