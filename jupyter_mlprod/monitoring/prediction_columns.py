@@ -66,13 +66,14 @@ class ColumnLog:
 
     def prune(self, endpoint: str, version: str, max_age_hours: float, max_rows: int,
               now: float | None = None) -> int:
-        """Delete segments older than max_age_hours, then the oldest beyond max_rows."""
+        """Delete segments older than max_age_hours, then the oldest ones that would take the
+        log beyond max_rows (whole segments)."""
         now = time.time() if now is None else now
         cutoff = now - max_age_hours * 3600
         removed = 0
         kept = 0
         for path, last, rows in reversed(self._segments(endpoint, version)):
-            if last < cutoff or kept >= max_rows:
+            if last < cutoff or (kept and kept + rows > max_rows):   # the newest always stays
                 path.unlink(missing_ok=True)
                 removed += 1
             else:

@@ -70,3 +70,20 @@ def test_small_references_use_ks_and_chi_square_and_flag_a_shift():
     assert (new["test"], new["drift"], new["p_value"], new["statistic"]) == ("chi2", True, 0.0, None)
     few = compare("x", profile["columns"]["x"], rng.normal(0, 1, 20), 100)
     assert few["status"] == "not_enough_data"
+
+
+def test_the_column_log_keeps_the_fields_asked_for_and_prunes_by_age_then_rows(tmp_path):
+    log = ColumnLog(tmp_path)
+    now = 1_000_000.0
+    for k, age_hours in enumerate((50, 3, 2, 1)):   # four flushes, 10 rows each
+        at = now - age_hours * 3600
+        log.write("e", "v1", [f"p{k}-{i}" for i in range(10)], [at + i for i in range(10)],
+                  [{"x": float(i), "ssn": "[redacted]", "nested": {"a": 1}} for i in range(10)],
+                  [{"p": 0.5}] * 10, columns=["x", "nested"])
+    table = log.window("e", "v1", last=1000)
+    assert sorted(table) == ["__at", "__id", "f:x", "p:p"]   # ssn not kept, nested never
+    assert log.prune("e", "v1", max_age_hours=24, max_rows=25, now=now) == 2
+    kept = log.window("e", "v1", last=1000)
+    assert kept["__id"].size == 20 and kept["__id"][0] == "p2-0"
+    assert log.find("e", "p3-4")[0] == "v1" and log.find("e", "p0-1") is None
+    assert log.window("e", "v1", hours=1.5, now=now)["__id"].size == 10

@@ -16,13 +16,23 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "scheduling"))
 from drift_helpers import FEATURES, applications, reference_psi, requests_of  # noqa: E402
 
 from jupyter_mlprod.project import Project  # noqa: E402
 
 EXAMPLE = HERE.parent.parent / "example_notebooks"
 N = 600   # at 300 rows the normed Wasserstein of an unchanged column reaches 0.1 by chance
+
+
+def _scheduling_fixtures():
+    """tests/scheduling/conftest.py by path (another folder's conftest may hold the name)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "scheduling_fixtures", HERE.parent / "scheduling" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _wait(predicate, timeout=20.0, what="condition"):
@@ -160,7 +170,7 @@ def test_a_feature_the_reference_lacks_is_reported_as_such(served, tmp_path):
 
 def test_a_drift_trigger_starts_its_scenario_whose_reporter_posts_the_failed_check(
         served, make_step):
-    from conftest import WebhookReceiver   # tests/scheduling's real receiver
+    WebhookReceiver = _scheduling_fixtures().WebhookReceiver   # a real receiver
 
     from jupyter_mlprod.scheduling.scheduler import Scheduler
 
