@@ -31,12 +31,6 @@ function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? '–' : `${Math.round(v * 100)}%`;
 }
 
-/** The version the endpoint answers with (the live one carrying most traffic), else its newest. */
-function defaultVersion(ep: IEndpoint): string | null {
-  const live = ep.versions.filter(v => v.live).sort((a, b) => b.weight - a.weight);
-  return (live[0] ?? ep.versions[ep.versions.length - 1])?.version ?? null;
-}
-
 function Picker(props: {
   label: string;
   testid: string;
@@ -280,20 +274,17 @@ export function MonitoringView(props: {
 
   const endpoint = endpoints?.find(e => e.name === props.selected) ?? endpoints?.[0] ?? null;
   const name = endpoint?.name ?? null;
-  React.useEffect(() => {
-    if (endpoint && !endpoint.versions.some(v => v.version === version)) {
-      setVersion(defaultVersion(endpoint));
-    }
-  }, [endpoint, version]);
+  // The version picked, while the endpoint has it; else none: the server reports its primary.
+  const ver = endpoint?.versions.some(v => v.version === version) ? version : null;
 
   React.useEffect(() => {
-    if (!name || !version) {
+    if (!name) {
       setReport(null);
       return;
     }
     let stale = false;
     setLoading(true);
-    driftApi.report(name, version, win)
+    driftApi.report(name, ver, win)
       .then(r => {
         if (stale) {
           return;
@@ -304,7 +295,7 @@ export function MonitoringView(props: {
       .catch(err => { if (!stale) { setReport(null); setError(errorMessage(err)); } })
       .finally(() => { if (!stale) { setLoading(false); } });
     return () => { stale = true; };
-  }, [name, version, win, refreshed]);
+  }, [name, ver, win, refreshed]);
 
   const features = report?.features ?? [];
   const feature = features.some(f => f.name === chosen) ? chosen
@@ -315,7 +306,8 @@ export function MonitoringView(props: {
         <Picker label="Endpoint" testid="mlprod-drift-endpoint" value={name ?? ''}
           options={(endpoints ?? []).map(e => ({ value: e.name, label: e.name }))}
           onChange={props.onSelect} />
-        <Picker label="Version" testid="mlprod-drift-version" value={version ?? ''}
+        <Picker label="Version" testid="mlprod-drift-version"
+          value={ver ?? (report?.endpoint === name ? report.version : '')}
           options={(endpoint?.versions ?? []).map(v => ({ value: v.version, label: v.version + (v.live ? ' ●' : '') }))}
           onChange={setVersion} />
         <Picker label="Window" testid="mlprod-drift-window" value={win} options={WINDOWS} onChange={setWin} />
@@ -328,7 +320,7 @@ export function MonitoringView(props: {
       {endpoints && endpoints.length === 0 && (
         <div className="jp-mlprod-empty">No endpoint yet. Serve a scoring notebook, turn its prediction log on, and its drift shows here.</div>
       )}
-      {endpoint && !endpoint.options.prediction_log.enabled && (
+      {endpoint && endpoint.options.prediction_log.enabled === false && (
         <div className="jp-mlprod-drift-message" data-testid="mlprod-drift-log-off">
           {`The prediction log of ${endpoint.name} is off: nothing to compare with its reference. `}
           Turn it on with the endpoint option prediction_log.enabled.
