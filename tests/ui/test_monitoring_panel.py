@@ -178,6 +178,18 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
     expect(verdict).to_contain_text(f"{FEW + SHIFTED} live rows")
     expect(flags).to_have_text(["income"])
 
+    # The dark theme: the charts redraw in its colours (read from its CSS variables).
+    page.click('.lm-MenuBar-itemLabel:text-is("Settings")')
+    page.hover('.lm-Menu-itemLabel:text-is("Theme")')
+    page.click('.lm-Menu-itemLabel:text-is("JupyterLab Dark")')
+    page.wait_for_function("document.body.dataset.jpThemeName === 'JupyterLab Dark'")
+    muted = page.evaluate(
+        "getComputedStyle(document.body).getPropertyValue('--jp-ui-font-color2').trim()")
+    age = psi.locator(".role-axis-label text").filter(has_text=re.compile("^age$"))
+    expect(age).to_have_attribute("fill", muted)
+    page.locator('[data-testid="mlprod-monitoring-view"]').screenshot(
+        path=str(SCREENSHOTS / "monitoring_dark.png"))
+
     # An endpoint that does not log its predictions says so, instead of an empty view.
     status, quiet = lab.api("POST", "endpoints", {"name": "quiet", "notebook": "score.ipynb"})
     assert status in (200, 201), quiet
