@@ -169,7 +169,9 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
     page.locator('[data-testid="mlprod-monitoring-view"]').screenshot(
         path=str(SCREENSHOTS / "monitoring_drift.png"))
 
-    page.click('[data-testid="mlprod-drift-row-credit_score"]')
+    psi.locator(".mark-rect.role-mark path").first.click()  # a bar picks its feature
+    expect(title).to_contain_text("age")
+    page.click('[data-testid="mlprod-drift-row-credit_score"]')  # so does a row
     expect(title).to_contain_text("credit_score")
     # The last hour holds the same requests: the same verdict over a time window.
     with page.expect_response(lambda r: "/drift?" in r.url and "window=1h" in r.url) as answer:

@@ -90,7 +90,8 @@ function FeatureTable(props: {
           <tr key={f.name} data-testid={`mlprod-drift-row-${f.name}`} data-drift={String(f.drift)}
             data-status={f.status}
             className={(f.drift ? 'jp-mod-drift' : '') + (f.name === props.selected ? ' jp-mod-selected' : '')}
-            onClick={() => props.onSelect(f.name)}>
+            tabIndex={0} onClick={() => props.onSelect(f.name)}
+            onKeyDown={e => { if (e.key === 'Enter') { props.onSelect(f.name); } }}>
             <td data-label="feature" title={f.type}><strong>{f.name}</strong></td>
             <td data-label="test">{f.test ?? '–'}</td>
             <td data-label="statistic">{num(f.statistic)}</td>
