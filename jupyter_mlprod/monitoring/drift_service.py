@@ -96,7 +96,12 @@ class DriftService:
                 profile["config"] = config
                 self.repo.save_profile(row["id"], version, profile, self.clock.now())
                 return profile
-            table = read_table(path)
+            try:
+                table = read_table(path)
+            except (OSError, ValueError) as exc:   # pandas' parser errors are ValueErrors
+                raise InvalidInput(f"{METADATA_KEY}.reference: {config['reference']} cannot be "
+                                   f"read as a table: {exc}", field=f"{METADATA_KEY}.reference") \
+                    from None
             prediction = table.pop(config["prediction"], None) if config["prediction"] else None
             for name in [config["label"], *config["exclude"]]:
                 table.pop(name, None)

@@ -78,12 +78,13 @@ def _numeric(ref: dict, x: np.ndarray) -> dict:
            "reference": {"bins": bins, "share": ref_share.tolist()},
            "live": {"bins": bins, "share": live_share.tolist()}}
     distinct = ref.get("distinct")
-    few = distinct is not None and np.union1d(distinct["values"],
-                                              np.unique(x[:100_000])).size <= FEW_VALUES
+    few = False
+    if distinct is not None and len(distinct["values"]) <= FEW_VALUES:
+        inside = np.isin(x, distinct["values"])   # Evidently counts the values of both sides
+        few = len(distinct["values"]) + np.unique(x[~inside]).size <= FEW_VALUES
     if few:
         ref_counts = dict(zip(map(repr, distinct["values"]), distinct["counts"]))
-        keys, counts = np.unique(x, return_counts=True)
-        live_counts = dict(zip(map(repr, keys.tolist()), counts.tolist()))
+        live_counts = {repr(k): c for k, c in count_values(x, distinct["values"]).items()}
         test = _counts_test(ref_counts, live_counts, ref["n"], x.size)
     elif ref["n"] <= SMALL_REFERENCE:
         from scipy.stats import ks_2samp
@@ -120,9 +121,27 @@ def wasserstein_from_quantiles(q: np.ndarray, x: np.ndarray) -> float:
 
 
 # -- categorical --------------------------------------------------------------------------
+def count_values(x: np.ndarray, known) -> dict:
+    """value -> count. The reference's values are matched by binary search (no sort of the
+    live column, which for a million strings costs seconds); only the unmatched rest is
+    sorted."""
+    labels = np.sort(np.asarray(list(known), dtype=x.dtype)) if len(known) else x[:0]
+    out = {}
+    rest = x
+    if labels.size:
+        index = np.minimum(np.searchsorted(labels, x), labels.size - 1)
+        match = labels[index] == x
+        counts = np.bincount(index[match], minlength=labels.size)
+        out = {k: int(c) for k, c in zip(labels.tolist(), counts.tolist()) if c}
+        rest = x[~match]
+    if rest.size:
+        keys, counts = np.unique(rest, return_counts=True)
+        out.update(zip(keys.tolist(), counts.tolist()))
+    return out
+
+
 def _categorical(ref: dict, x: np.ndarray) -> dict:
-    keys, counts = np.unique(x, return_counts=True)
-    live_counts = dict(zip(keys.tolist(), counts.tolist()))
+    live_counts = count_values(x, [k for k in ref["counts"] if k != OTHER])
     ref_counts = ref["counts"]
     if OTHER in ref_counts:  # categories the profile did not keep count together
         other = sum(c for k, c in live_counts.items() if k not in ref_counts)

@@ -12,9 +12,10 @@ DEFAULT_OPTIONS: dict = {
     "batching": {"enabled": False, "max_batch": 32, "max_wait_ms": 2.0},
     "input_schema": None,  # declared JSON Schema; None = inferred from the sample request
     # sample: share of scored requests logged; columns: request fields kept (None: all);
-    # older or surplus rows are deleted (max_age_hours, max_rows per version)
+    # older or surplus rows are deleted (max_age_hours, max_rows per version); rows: false
+    # keeps only the drift columns (no JSON row per request: the cheapest log)
     "prediction_log": {"enabled": False, "redact": [], "sample": 1.0, "columns": None,
-                       "max_age_hours": 168, "max_rows": 1_000_000},
+                       "max_age_hours": 168, "max_rows": 1_000_000, "rows": True},
     "debug": False,  # 500 answers carry the traceback
 }
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -101,6 +102,9 @@ def _validate(o: dict) -> None:
     number("prediction_log.max_age_hours", log["max_age_hours"], 0.001, 24 * 3650)
     number("prediction_log.max_rows", log["max_rows"], 1, 1e9)
     log["max_rows"] = int(log["max_rows"])
+    if not isinstance(log["rows"], bool):
+        raise InvalidInput("option prediction_log.rows must be true or false",
+                           field="options.prediction_log.rows")
     if log["columns"] is not None and (not isinstance(log["columns"], list) or not all(
             isinstance(f, str) and f for f in log["columns"])):
         raise InvalidInput("option prediction_log.columns must be null (every field) or a list "

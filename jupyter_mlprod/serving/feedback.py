@@ -26,12 +26,15 @@ def sampled(rt) -> bool:
 
 def prediction_id(app, ex, rt, version, outcome, request_id: str,
                   headers: dict) -> str | None:
-    """The id of this answer when the endpoint logs predictions (set in `headers`)."""
+    """The id of this answer when the endpoint logs predictions (set in `headers`); None when
+    this answer is not logged (logging off, or left out by sampling)."""
     if not rt.log_inputs or outcome.kind == "invalid":
         return None
     pid = request_id if ex.request_id is None else \
         app._id_prefix + format(next(app._ids), "x")
     headers[HEADER] = pid
+    if not sampled(rt):
+        return None
     recent = _recent(app)
     recent[pid] = (version.version, time.time())
     if len(recent) > RECENT:

@@ -164,7 +164,7 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
         self.metrics.observe(rt.name, version.version, outcome.status, elapsed)
         if outcome.kind is not None:
             self.metrics.error(rt.name, version.version, outcome.kind)
-        if rt.log_inputs and outcome.kind != "invalid" and feedback.sampled(rt):
+        if prediction_id is not None:   # logging on, and this answer sampled
             self.predlog.record(rt.id, version.version, False, elapsed * 1000, outcome.status,
                                 request_id, ex.body, outcome.body if outcome.status == 200 else None,
                                 outcome.error, rt.redact, prediction_id=prediction_id,

@@ -93,9 +93,12 @@ class PredictionLog:
             while True:
                 try:
                     entry = self._queue.get_nowait()
-                    rows.append(_row(entry))
+                    row = _row(entry)
+                    policy = entry[14]
+                    if policy is None or policy.rows:   # rows: false keeps columns only
+                        rows.append(row)
                     if entry[12] is not None:
-                        tagged.append((entry, rows[-1]))
+                        tagged.append((entry, row))
                 except queue.Empty:
                     break
                 except Exception:  # noqa: BLE001 - one bad entry must not stop the log

@@ -101,6 +101,7 @@ class LogPolicy(typing.NamedTuple):
     columns: list | None
     max_age_hours: float
     max_rows: int
+    rows: bool = True   # also a JSON row per request in the store (the /predictions listing)
 
 
 class EndpointRuntime:
@@ -125,7 +126,8 @@ class EndpointRuntime:
         self.redact = tuple(log["redact"])
         self.log_policy = LogPolicy(float(log.get("sample", 1.0)), log.get("columns"),
                                     float(log.get("max_age_hours", 168)),
-                                    int(log.get("max_rows", 1_000_000)))
+                                    int(log.get("max_rows", 1_000_000)),
+                                    bool(log.get("rows", True)))
 
     def describe(self) -> dict:
         return {"revision": self.revision, "traffic": self.traffic,

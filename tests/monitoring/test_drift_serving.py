@@ -236,3 +236,19 @@ def test_a_batch_step_with_a_drift_check_refuses_a_drifted_input_before_its_kern
     train.to_csv(project.root / "data" / "batch.csv", index=False)
     run = project.start_run(steps=["batch_check"], wait=True)
     assert run["steps"][0]["status"] == "succeeded"
+
+
+def test_a_sampled_out_answer_carries_an_id_but_is_neither_logged_nor_labelled(served):
+    project, server, session, _ = served
+    project.endpoints.create("unsampled", notebook="score.ipynb",
+                             options={"prediction_log": {"enabled": True, "sample": 0.0}})
+    record = requests_of(applications(1, seed=11))[0]
+    answer = _wait(lambda: (lambda r: r if r.status_code == 200 else None)(session.post(
+        f"{server.url}/unsampled/predict", json=record, timeout=10)), what="the new endpoint")
+    pid = answer.headers["X-Prediction-Id"]
+    late = session.post(f"{server.url}/unsampled/feedback",
+                        json={"prediction_id": pid, "label": 1}, timeout=10)
+    assert late.status_code == 404
+    time.sleep(0.5)
+    assert project.endpoints.predictions("unsampled")["total"] == 0
+    assert not (project.settings.state_dir / "predlog" / "unsampled").exists()
