@@ -2134,6 +2134,8 @@ export interface components {
                 max_age_hours?: number;
                 /** @description Logged rows kept per version (the oldest go first). */
                 max_rows?: number;
+                /** @description Also a JSON row per request (the /predictions listing); false keeps only the drift columns. */
+                rows?: boolean;
             };
             debug: boolean;
         };
