@@ -891,6 +891,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/endpoints/{name}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        /** Input and prediction drift of an endpoint version against its reference profile, over a window of its prediction log, and live performance once labels arrived (feedback). */
+        get: operations["getEndpointDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/drift/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        /** Recorded drift results of an endpoint version over time (oldest first). */
+        get: operations["getEndpointDriftHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/servers": {
         parameters: {
             query?: never;
@@ -2365,6 +2405,16 @@ export interface components {
             prediction_log: {
                 enabled?: boolean;
                 redact?: string[];
+                /** @description Share of scored requests logged. */
+                sample?: number;
+                /** @description Request fields kept (null: all). */
+                columns?: string[] | null;
+                /** @description Older logged rows are deleted. */
+                max_age_hours?: number;
+                /** @description Logged rows kept per version (the oldest go first). */
+                max_rows?: number;
+                /** @description Also a JSON row per request (the /predictions listing); false keeps only the drift columns. */
+                rows?: boolean;
             };
             debug: boolean;
             /** @description Kernel Gateway routes' timeout (null: none, as in Kernel Gateway) */
@@ -2517,6 +2567,87 @@ export interface components {
             alive: boolean;
             log: string;
             started_at: components["schemas"]["Timestamp"];
+        };
+        DriftReport: {
+            endpoint: string;
+            version: string;
+            window: {
+                /** @enum {string} */
+                kind: "requests" | "hours";
+                size: number;
+            };
+            /** @description Rows the reference profile summarises. */
+            n_reference: number;
+            /** @description Logged requests in the window. */
+            n_live: number;
+            min_rows: number;
+            /** @description null, or why no verdict could be given, e.g. "not enough data (n < 100)". */
+            message: string | null;
+            dataset: {
+                /** @description share >= threshold */
+                drift: boolean;
+                /** @description Share of the compared features that drift. */
+                share: number;
+                threshold: number;
+            };
+            features: components["schemas"]["FeatureDrift"][];
+            prediction: components["schemas"]["FeatureDrift"] | null;
+            performance: components["schemas"]["LivePerformance"] | null;
+        };
+        FeatureDrift: {
+            name: string;
+            /** @enum {string} */
+            type: "numeric" | "categorical";
+            /**
+             * @description As Evidently's defaults: ks (numeric) / chi2 (categorical) when the reference has <= 1000 rows, else wasserstein (normed) / jensenshannon. null when not computed.
+             * @enum {string|null}
+             */
+            test: "ks" | "chi2" | "wasserstein" | "jensenshannon" | null;
+            statistic: number | null;
+            /** @description ks and chi2 only: drift when p_value < threshold */
+            p_value: number | null;
+            /** @description p-value threshold (ks, chi2) or distance threshold */
+            threshold: number;
+            drift: boolean;
+            /** @description < 0.1 stable, 0.1-0.25 moderate, > 0.25 major */
+            psi: number | null;
+            /**
+             * @description ok / warning (PSI >= 0.1) / error (drift) / not_enough_data / missing_in_reference
+             * @enum {string}
+             */
+            status: "ok" | "warning" | "error" | "not_enough_data" | "missing_in_reference";
+            reference: components["schemas"]["DriftDistribution"];
+            live: components["schemas"]["DriftDistribution"];
+        };
+        DriftDistribution: {
+            /** @description Numeric features - bin left edges; categorical - category labels. */
+            bins: (string | number)[];
+            share: number[];
+        };
+        LivePerformance: {
+            /** @description Predictions in the window with a label. */
+            labels: number;
+            accuracy: number | null;
+            auc: number | null;
+            calibration: {
+                /** @description The bin's lower edge of predicted probability. */
+                bin: number;
+                predicted: number;
+                observed: number;
+                count: number;
+            }[];
+        };
+        DriftHistory: {
+            endpoint: string;
+            version: string;
+            points: {
+                /** Format: date-time */
+                at: string;
+                feature: string;
+                psi: number | null;
+                statistic: number | null;
+                drift: boolean;
+            }[];
         };
     };
     responses: {
@@ -4467,6 +4598,74 @@ export interface operations {
                         total: number;
                         items: Record<string, never>[];
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEndpointDrift: {
+        parameters: {
+            query?: {
+                /** @description The endpoint version (default the primary, i.e. the one taking most traffic). */
+                version?: string;
+                /** @description The last N logged requests (`1000`) or the last T hours (`1h`, `24h`); default 1000. */
+                window?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The drift report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEndpointDriftHistory: {
+        parameters: {
+            query?: {
+                /** @description The endpoint version (default the primary). */
+                version?: string;
+                /** @description Only this feature (`prediction` for the prediction); else every feature. */
+                feature?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history points. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftHistory"];
                 };
             };
             400: components["responses"]["BadRequest"];
