@@ -141,13 +141,16 @@ class ColumnLog:
         order = np.argsort(table["__at"], kind="stable")[:rows]
         return {k: v[order] for k, v in table.items()}
 
-    def find(self, endpoint: str, prediction_id: str, recent_files: int = 200
-             ) -> tuple[str, float] | None:
-        """(version, time) of a logged prediction id, searching the newest segments."""
+    def find(self, endpoint: str, prediction_id: str, recent_files: int = 200,
+             since: float | None = None) -> tuple[str, float] | None:
+        """(version, time) of a logged prediction id, searching the newest segments; `since`
+        (when the id was made) skips the segments whose last row is older."""
         base = self.root / endpoint
         if not base.is_dir():
             return None
         files = sorted(base.glob("*/*.npz"), key=lambda p: p.name, reverse=True)[:recent_files]
+        if since is not None:
+            files = [p for p in files if _last_ms(p) >= int(since * 1000) - 1]
         for path in files:
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -157,6 +160,12 @@ class ColumnLog:
             except (OSError, ValueError, KeyError):
                 continue
         return None
+
+
+def _last_ms(path: Path) -> int:
+    """The time of a segment's last row, from its name (-1 for a name not ours)."""
+    stamp = path.name.split("-", 1)[0]
+    return int(stamp) if stamp.isdigit() else -1
 
 
 def _column(values: list) -> np.ndarray | None:

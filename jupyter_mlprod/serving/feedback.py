@@ -4,7 +4,14 @@ Every scored answer of an endpoint that logs predictions carries `X-Prediction-I
 `POST /<endpoint>/feedback {"prediction_id": "...", "label": 1}` records the true label for
 it (a number, or true/false). An id this server never logged, or one the log's retention has
 deleted, answers 404; a label that is not a number or boolean answers 400 naming `label`.
-Labels are written by the prediction log's background thread, like the log itself."""
+Labels are written by the prediction log's background thread, like the log itself.
+
+An id says when it was made and whether it was logged: `<worker>-<seq>-<ms>L` (hex; `U` for an
+answer left out by sampling). Several workers share the port, and the one a feedback reaches
+may not be the one that answered: it finds the id in the column segments once the other's log
+thread has flushed (within about SEGMENT_SECONDS). Until then a logged id younger than
+PENDING_SECONDS is valid but not yet on disk: the answer waits for it (polling, without
+holding the event loop) instead of a false 404."""
 from __future__ import annotations
 
 import collections
@@ -17,6 +24,8 @@ from ..jsonbody import parse_json
 
 HEADER = "X-Prediction-Id"
 RECENT = 50_000   # ids remembered in memory: their rows may not be on disk yet
+PENDING_SECONDS = 6.0   # a logged id not found this long after it was made is unknown
+POLL_SECONDS = 0.1
 
 
 def sampled(rt) -> bool:
@@ -30,10 +39,10 @@ def prediction_id(app, ex, rt, version, outcome, request_id: str,
     this answer is not logged (logging off, or left out by sampling)."""
     if not rt.log_inputs or outcome.kind == "invalid":
         return None
-    pid = request_id if ex.request_id is None else \
-        app._id_prefix + format(next(app._ids), "x")
+    logged = sampled(rt)
+    pid = f"{app._id_prefix}{next(app._ids):x}-{int(time.time() * 1000):x}{'L' if logged else 'U'}"
     headers[HEADER] = pid
-    if not sampled(rt):
+    if not logged:
         return None
     recent = _recent(app)
     recent[pid] = (version.version, time.time())
@@ -62,14 +71,37 @@ def handle(app, ex, rt) -> None:
         pid, label = _fields(body)
     except InvalidInput as exc:
         return app._send(ex, 400, to_json({"error": exc.to_dict()}), "application/json")
-    found = _find(app, rt, pid)
+    _answer(app, ex, rt, pid, label, made_at(pid))
+
+
+def _answer(app, ex, rt, pid: str, label: float, made: float | None) -> None:
+    from .engine import to_json
+
+    found = _find(app, rt, pid, made)
     if found is None:
+        if made is not None and time.time() < made + PENDING_SECONDS:
+            # logged by another worker whose log has not flushed yet: look again shortly
+            app.loop.call_later(POLL_SECONDS, _answer, app, ex, rt, pid, label, made)
+            return None
         return app._error(ex, 404, "not_found", f"unknown or expired prediction id {pid!r} "
                           "(only logged predictions take feedback)", rt.name, "")
     version, _ = found
     app.predlog.label(rt.id, version, pid, label)
     app._send(ex, 200, to_json({"prediction_id": pid, "version": version, "label": label}),
               "application/json")
+
+
+def made_at(pid: str) -> float | None:
+    """Epoch seconds a logged id was made; None for an unlogged, foreign or malformed one, or
+    one from the future."""
+    stamp = pid.rpartition("-")[2]
+    if len(stamp) < 2 or stamp[-1] != "L":
+        return None
+    try:
+        made = int(stamp[:-1], 16) / 1000
+    except ValueError:
+        return None
+    return made if made <= time.time() + 1 else None
 
 
 def _fields(body) -> tuple[str, float]:
@@ -88,9 +120,9 @@ def _fields(body) -> tuple[str, float]:
     return pid, float(label)
 
 
-def _find(app, rt, pid: str):
+def _find(app, rt, pid: str, made: float | None):
     entry = _recent(app).get(pid)
     if entry is not None:
         return entry
     columns = getattr(app.predlog, "_columns", None)
-    return None if columns is None else columns.find(rt.name, pid)
+    return None if columns is None else columns.find(rt.name, pid, since=made)

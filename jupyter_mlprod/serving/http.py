@@ -29,6 +29,7 @@ from tornado import httputil
 from ..errors import InvalidInput
 from ..jsonbody import is_json_type, parse_json
 from . import calls, feedback, kg_routes
+from .predlog import NOT_PARSED
 from .batching import Batcher
 from .config import MAX_BODY_LIMIT
 from .engine import to_json
@@ -137,6 +138,8 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
             request = parse_json(ex.body)
         except InvalidInput as exc:
             return self._finish(ex, rt, version, calls.invalid(exc))
+        if rt.log_inputs:   # the log's copy of the request, before the cell can change it
+            ex.parsed = dict(request) if isinstance(request, dict) else request
         if not version.batching:
             return self._finish(ex, rt, version, calls.predict(version, request, rt.options["debug"]))
         if isinstance(request, list):
@@ -185,7 +188,8 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
             self.predlog.record(rt.id, version.version, False, elapsed * 1000, outcome.status,
                                 request_id, ex.body, outcome.body if outcome.status == 200 else None,
                                 outcome.error, rt.redact, prediction_id=prediction_id,
-                                endpoint=rt.name, policy=rt.log_policy)
+                                endpoint=rt.name, policy=rt.log_policy,
+                                parsed=getattr(ex, "parsed", NOT_PARSED))
         if rt.shadow is not None and outcome.status < 500:
             self.loop.add_callback(self._shadow, rt, ex.path.rsplit("/", 1)[-1], ex.body,
                                    ex.headers.get("Content-Type", JSON), outcome, request_id)
@@ -265,7 +269,7 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
 
 class _Exchange(httputil.HTTPMessageDelegate):
     __slots__ = ("app", "conn", "method", "path", "query", "headers", "chunks", "size", "limit",
-                 "rejected", "started", "closed", "body", "request_id")
+                 "rejected", "started", "closed", "body", "request_id", "parsed")
 
     def __init__(self, app: ServingApp, conn):
         self.app = app

@@ -1,8 +1,12 @@
 """Prediction logging, off unless an endpoint opts in.
 
-The hot path only enqueues (raw body bytes, answer bytes, timings); a background thread parses,
-redacts and writes batches to the store. With logging off, request bodies are never kept:
-shadow entries then record version, latency, status and output, without the input.
+The hot path only enqueues (raw body bytes, answer bytes, timings, and the request as the server
+already parsed it); a background thread writes batches to the store and column segments. The
+body is parsed once, on the request path: the store row keeps the received JSON text as is
+(store.db.RawJSON, no second parse nor re-encoding) and the column segments take the parsed
+copy. Only with redaction does the log thread parse (and redact) again. With logging off,
+request bodies are never kept: shadow entries then record version, latency, status and output,
+without the input.
 
 Redaction: each listed name is either a dotted path from the top (`applicant.ssn`) or a bare
 field name, redacted wherever it appears (`ssn`). Redacted values become "[redacted]".
@@ -16,12 +20,15 @@ import queue
 import threading
 import time
 
+from ..store.db import RawJSON
+
 log = logging.getLogger("jupyter_mlprod.serving")
 REDACTED = "[redacted]"
 MAX_BACKLOG = 20_000
 PRUNE_EVERY = 30.0   # seconds between retention passes over the column segments
 SEGMENT_ROWS = 5000    # a column segment is written at this many rows...
 SEGMENT_SECONDS = 1.0  # ...or when its oldest row has waited this long
+NOT_PARSED = object()  # record(parsed=...) when the request path did not parse the body
 
 
 def redact(value, fields: tuple[str, ...] | list[str]):
@@ -71,13 +78,15 @@ class PredictionLog:
                request_id: str | None, body: bytes | None, output: bytes | None,
                error: str | None, redact_fields: tuple, matches: bool | None = None,
                prediction_id: str | None = None, endpoint: str | None = None,
-               policy=None) -> None:
+               policy=None, parsed=NOT_PARSED) -> None:
+        """`parsed`: the body as the request path parsed it (valid JSON then; a shallow copy
+        taken before scoring, so a cell that changes its request leaves the log alone)."""
         if self._queue.qsize() > MAX_BACKLOG:
             self.dropped += 1
             return
         self._queue.put((endpoint_id, version, shadow, dt.datetime.now(dt.timezone.utc),
                          latency_ms, status, request_id, body, output, error, redact_fields,
-                         matches, prediction_id, endpoint, policy))
+                         matches, prediction_id, endpoint, policy, parsed))
 
     def label(self, endpoint_id: int, version: str, prediction_id: str, label: float) -> None:
         self._labels.put({"endpoint_id": endpoint_id, "version": version,
@@ -96,12 +105,12 @@ class PredictionLog:
             while True:
                 try:
                     entry = self._queue.get_nowait()
-                    row = _row(entry)
+                    values = _values(entry) if entry[10] else None   # redaction: parse here
                     policy = entry[14]
                     if policy is None or policy.rows:   # rows: false keeps columns only
-                        rows.append(row)
+                        rows.append(_row(entry, values))
                     if entry[12] is not None:
-                        tagged.append((entry, row))
+                        tagged.append((entry, values))
                 except queue.Empty:
                     break
                 except Exception:  # noqa: BLE001 - one bad entry must not stop the log
@@ -136,10 +145,10 @@ class PredictionLog:
         the oldest has waited SEGMENT_SECONDS (a segment's fixed cost, paid per flush,
         would otherwise dominate at a few hundred rows)."""
         now = time.monotonic()
-        for entry, row in tagged:
+        for entry, values in tagged:
             key = (entry[13], entry[1])
             pending = self._pending.setdefault(key, {"since": now, "items": []})
-            pending["items"].append((entry, row))
+            pending["items"].append((entry, values))
         for key in list(self._pending):
             pending = self._pending[key]
             if not (stopping or len(pending["items"]) >= SEGMENT_ROWS
@@ -151,10 +160,11 @@ class PredictionLog:
             policy = items[-1][0][14]
             self._policies[key] = policy
             try:
+                values = [v if v is not None else _unredacted(e) for e, v in items]
                 self._columns.write(endpoint, version, [e[12] for e, _ in items],
                                     [e[3].timestamp() for e, _ in items],
-                                    [r["input"] for _, r in items],
-                                    [r["output"] for _, r in items], policy.columns)
+                                    [v[0] for v in values], [v[1] for v in values],
+                                    policy.columns)
             except Exception:  # noqa: BLE001 - drift data lost, scoring unaffected
                 log.exception("prediction log: could not write a column segment")
         now = time.monotonic()
@@ -167,13 +177,31 @@ class PredictionLog:
                     log.exception("prediction log: could not prune old segments")
 
 
-def _row(entry) -> dict:
+def _values(entry) -> tuple:
+    """(input, output) parsed on the log thread, redacted when the endpoint says so."""
+    body, output, fields = entry[7], entry[8], entry[10]
+    return (None if body is None else redact(_parse(body), fields),
+            None if output is None else redact(_parse(output), fields))
+
+
+def _unredacted(entry) -> tuple:
+    """(input, output) for the column segments: the request path's parsed copy when there
+    is one; answers are small."""
+    body, output, parsed = entry[7], entry[8], entry[15]
+    return (parsed if parsed is not NOT_PARSED else None if body is None else _parse(body),
+            None if output is None else _parse(output))
+
+
+def _row(entry, values: tuple | None) -> dict:
     (endpoint_id, version, shadow, at, latency_ms, status, request_id, body, output, error,
      fields, matches) = entry[:12]
+    if values is None:   # not redacted: the JSON text as received / as answered, when valid
+        values = (None if body is None else
+                  _parse(body) if entry[15] is NOT_PARSED else RawJSON(body.decode("utf-8")),
+                  None if output is None else RawJSON(output.decode("utf-8")))
     return {"endpoint_id": endpoint_id, "version": version, "shadow": shadow, "at": at,
             "latency_ms": round(latency_ms, 3), "status": status, "request_id": request_id,
-            "input": None if body is None else redact(_parse(body), fields),
-            "output": None if output is None else redact(_parse(output), fields),
+            "input": values[0], "output": values[1],
             "error": error, "matches_primary": matches}
 
 
