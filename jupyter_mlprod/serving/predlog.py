@@ -105,7 +105,8 @@ class PredictionLog:
             while True:
                 try:
                     entry = self._queue.get_nowait()
-                    values = _values(entry) if entry[10] else None   # redaction: parse here
+                    # parsed here only for redaction or a body the request path did not parse
+                    values = _values(entry) if entry[10] or entry[15] is NOT_PARSED else None
                     policy = entry[14]
                     if policy is None or policy.rows:   # rows: false keeps columns only
                         rows.append(_row(entry, values))
@@ -185,19 +186,16 @@ def _values(entry) -> tuple:
 
 
 def _unredacted(entry) -> tuple:
-    """(input, output) for the column segments: the request path's parsed copy when there
-    is one; answers are small."""
-    body, output, parsed = entry[7], entry[8], entry[15]
-    return (parsed if parsed is not NOT_PARSED else None if body is None else _parse(body),
-            None if output is None else _parse(output))
+    """(input, output) for the column segments: the request path's parsed copy; answers
+    are small."""
+    return entry[15], None if entry[8] is None else _parse(entry[8])
 
 
 def _row(entry, values: tuple | None) -> dict:
     (endpoint_id, version, shadow, at, latency_ms, status, request_id, body, output, error,
      fields, matches) = entry[:12]
-    if values is None:   # not redacted: the JSON text as received / as answered, when valid
-        values = (None if body is None else
-                  _parse(body) if entry[15] is NOT_PARSED else RawJSON(body.decode("utf-8")),
+    if values is None:   # parsed by the request path, not redacted: the JSON text as received
+        values = (None if body is None else RawJSON(body.decode("utf-8")),
                   None if output is None else RawJSON(output.decode("utf-8")))
     return {"endpoint_id": endpoint_id, "version": version, "shadow": shadow, "at": at,
             "latency_ms": round(latency_ms, 3), "status": status, "request_id": request_id,
