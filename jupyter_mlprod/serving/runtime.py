@@ -112,8 +112,7 @@ class Loader:
                 workdir = Path(row["workdir"]) if row["workdir"] else self.root
                 log.info("setting up %s %s from %s", endpoint["name"], row["version"],
                          spec.notebook)
-                base = LoadedVersion(endpoint["name"], row["version"], spec, workdir, options,
-                                     self.deadline).load()
+                base = self._version(endpoint["name"], row, spec, workdir, options).load()
                 self._setups[base_key] = base
             version = base.rebind(options)
         except MlprodError as exc:
@@ -122,6 +121,15 @@ class Loader:
         self._bound[bound_key] = version
         self._status(endpoint, row["version"], "ready", None)
         return version
+
+    def _version(self, name: str, row: dict, spec: ScoringSpec, workdir: Path,
+                 options: dict) -> LoadedVersion:
+        if not row.get("environment"):
+            return LoadedVersion(name, row["version"], spec, workdir, options, self.deadline)
+        from .environments import EnvVersion  # a bundle deployed with its own environment
+
+        return EnvVersion(name, row["version"], spec, workdir, options, self.deadline,
+                          environment=row["environment"], cwd=str(self.root))
 
     def _status(self, endpoint: dict, version: str, status: str, error: str | None) -> None:
         if self.metrics is not None:
