@@ -208,6 +208,11 @@ class EnvVersion(LoadedVersion):
         clone._finish()
         return clone
 
+    def start_here(self) -> None:
+        """A forked serving worker starts its own scoring process before it listens (the one
+        inherited from the supervisor is the supervisor's)."""
+        self._channel_for_this_process()
+
     def _channel_for_this_process(self, fresh: bool = False) -> dict | None:
         """Start (or restart) the child and run the setup there; returns its reply."""
         from .notebook_cells import MISSING

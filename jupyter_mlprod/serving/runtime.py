@@ -266,6 +266,9 @@ def _serve(config, state, loader, repo, sock, metrics_dir, on_ready, heartbeat=N
     loader.metrics = metrics
     if metrics_dir:  # a (re)started worker may be behind the store: catch up before listening
         _apply(state, _changes(loader, state, config), loader)
+        for runtime in state.endpoints.values():  # versions served from a bundle's environment
+            for version in runtime.versions.values():
+                getattr(version, "start_here", _nothing)()
     predlog = PredictionLog(repo.append_predictions)
     app = ServingApp(state, metrics, predlog, loop, config.internal_hash)
     server = HTTPServer(app, max_body_size=max_body_size(), idle_connection_timeout=300,
@@ -298,6 +301,10 @@ def _serve(config, state, loader, repo, sock, metrics_dir, on_ready, heartbeat=N
         if metrics_dir is None:
             _deregister(repo, config.server_id)
     return 0
+
+
+def _nothing() -> None:
+    pass
 
 
 def _changes(loader: Loader, state: ServingState, config: ServerConfig) -> dict:

@@ -73,7 +73,7 @@ def test_endpoints_are_served_from_the_bundles_environment_and_roll_back(design,
     (node_root / "mlprod.toml").write_text('[node]\nenvironment_only = ["packaging"]\n')
     port = _free_port()
     node = start_node("prod", root=node_root,
-                      args=["--serve-port", str(port), "--serve-workers", "1"])
+                      args=["--serve-port", str(port), "--serve-workers", "2"])
     url = f"http://127.0.0.1:{port}/where/predict"
     _write_scoring_notebook(design.root)
     one = design.bundles.create("served from its own environment")
