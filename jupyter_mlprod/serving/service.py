@@ -259,13 +259,22 @@ class EndpointService(ServersMixin):
         from .deadline import Deadline
         from .engine import LoadedVersion
 
-        label, spec, workdir, opts = self._spec_of(target, version, options)
+        label, spec, workdir, opts, environment = self._spec_of(target, version, options)
         endpoint = target if not target.endswith(".ipynb") else name_from_notebook(target)
-        key = (endpoint, label, spec.digest, str(workdir), repr(sorted(opts.items())))
+        key = (endpoint, label, spec.digest, str(workdir), repr(sorted(opts.items())),
+               repr(environment))
         with self._lock:
             loaded = self._loaded.get(key)
             if loaded is None:
-                loaded = LoadedVersion(endpoint, label, spec, workdir, opts, Deadline()).load()
+                if environment:  # a bundle's version served from its own environment
+                    from .environments import EnvVersion
+
+                    loaded = EnvVersion(endpoint, label, spec, workdir, opts, Deadline(),
+                                        environment=environment,
+                                        cwd=str(self.settings.root)).load()
+                else:
+                    loaded = LoadedVersion(endpoint, label, spec, workdir, opts,
+                                           Deadline()).load()
                 self._loaded[key] = loaded
                 while len(self._loaded) > 8:
                     self._loaded.popitem(last=False)
@@ -275,7 +284,7 @@ class EndpointService(ServersMixin):
     def _spec_of(self, target: str, version: str | None, options: dict | None = None):
         if isinstance(target, str) and target.endswith(".ipynb"):
             rel, spec = self._spec_from_working(target)
-            return "working", spec, self.settings.root, merge_options(None, options)
+            return "working", spec, self.settings.root, merge_options(None, options), None
         row = self._endpoint(target)
         label = version or primary_version(row["traffic"])
         if label is None:
@@ -286,7 +295,7 @@ class EndpointService(ServersMixin):
             raise NotFound(f"endpoint {target!r} has no version {label!r}", field="version")
         workdir = Path(found["workdir"]) if found["workdir"] else self.settings.root
         return label, ScoringSpec.from_dict(found["spec"]), workdir, \
-            merge_options(row["options"], options)
+            merge_options(row["options"], options), found.get("environment")
 
     # -- helpers --------------------------------------------------------------------------
     def _endpoint(self, name: str) -> dict:

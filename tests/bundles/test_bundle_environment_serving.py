@@ -58,13 +58,16 @@ def _served_from(url: str, expected_prefix: str) -> dict:
     return wait_for(answer, timeout=30, interval=0.2, message=f"serving from {expected_prefix}")
 
 
-def _version_of(node_root: Path, bundle_id: str) -> dict:
+def _version_of(node_root: Path, bundle_id: str) -> tuple[dict, dict]:
+    """The live version's view, and what the test console (scoring in this process) answers."""
     node_project = Project(node_root)
     try:
         view = node_project.endpoints.get("where")
+        console = node_project.endpoints.score("where", {"x": 21})
     finally:
         node_project.close()
-    return next(v for v in view["versions"] if v["live"] and v["bundle_id"] == bundle_id)
+    return next(v for v in view["versions"] if v["live"] and v["bundle_id"] == bundle_id), \
+        console["body"]
 
 
 def test_endpoints_are_served_from_the_bundles_environment_and_roll_back(design, start_node):
@@ -83,7 +86,8 @@ def test_endpoints_are_served_from_the_bundles_environment_and_roll_back(design,
     body = _served_from(url, venv)
     assert body["doubled"] == 42
     assert Path(body["packaging"]).is_relative_to(venv)   # the venv's library, not the node's
-    version = _version_of(node_root, one["id"])
+    version, console = _version_of(node_root, one["id"])
+    assert console["prefix"] == venv                      # the test console scores there too
     assert version["environment"]["python"] == f"{venv}/bin/python"
     assert version["environment"]["digest"] in venv
     shown = subprocess.run([sys.executable, "-m", "jupyter_mlprod.cli", "endpoint", "versions",
@@ -95,7 +99,8 @@ def test_endpoints_are_served_from_the_bundles_environment_and_roll_back(design,
     design.bundles.deploy(two["id"], node.url, token=node.token)   # env=compare
     body = _served_from(url, sys.prefix)
     assert not Path(body["packaging"]).is_relative_to(venv)
-    assert _version_of(node_root, two["id"])["environment"] is None
+    version, console = _version_of(node_root, two["id"])
+    assert version["environment"] is None and console["prefix"] == sys.prefix
 
     back = design.bundles.rollback(node.url, token=node.token)
     assert back["bundle_id"] == one["id"]
