@@ -2151,6 +2151,11 @@ export interface components {
             weight: number;
             shadow: boolean;
             live: boolean;
+            /** @description the bundle environment the version's cells run in (deploy --env recreate); null: the serving process's own Python */
+            environment?: null | {
+                digest: string;
+                python: string;
+            };
         };
         Endpoint: {
             name: string;
