@@ -1670,6 +1670,12 @@ export interface components {
             target: components["schemas"]["DeployTarget"];
             /** @default false */
             strict: boolean;
+            /**
+             * @description recreate: the target builds the bundle's own environment from its lock (as `mlprod deploy --env recreate`).
+             * @default compare
+             * @enum {string}
+             */
+            env: "compare" | "recreate";
         };
         /** @description Put this scenario run's bundle on an endpoint as a canary (`weight` % of the traffic) or a shadow, then promote it after `promote_after.requests` requests with at most `max_errors` errors (from the endpoint's live stats), else roll back. */
         EndpointScenarioStep: {
