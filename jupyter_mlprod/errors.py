@@ -43,3 +43,9 @@ class Unavailable(MlprodError):
     """A backend we depend on (store, executor, cluster) cannot be reached."""
 
     code = "unavailable"
+
+
+class Forbidden(MlprodError):
+    """The caller is known but may not do this (e.g. not among a step's approvers)."""
+
+    code = "forbidden"

@@ -34,7 +34,8 @@ class Project:
         self.runs = RunService(self.settings, self.repo, self.pipeline,
                                lambda: create_executor(self.settings.executor, self.settings), clock,
                                audit_trail=self.audit_trail,
-                               after_step=lambda *args: self.metrics.after_step(*args))
+                               after_step=lambda *args: self.metrics.after_step(*args),
+                               before_step=lambda *args: self.drift.before_step(*args))
 
     @classmethod
     def create(cls, root: str | Path, *, name: str | None = None, store_url: str | None = None,
@@ -99,10 +100,24 @@ class Project:
                              self.root, self.clock)
 
     @cached_property
+    def scenario_runs(self):
+        from .scheduling.steps.service import ScenarioRunService
+
+        return ScenarioRunService(self)
+
+    @cached_property
     def endpoints(self):
         from .serving import EndpointService
 
         return EndpointService(self)
+
+    @cached_property
+    def drift(self):
+        from .monitoring.drift_service import DriftService
+        from .store.drift import DriftRepository
+
+        return DriftService(DriftRepository(self.engine, self.settings.name), self.endpoints.repo,
+                            self.root, self.settings.state_dir / "predlog", self.clock)
 
     # -- pipeline -------------------------------------------------------------------------
     def pipeline(self) -> Pipeline:

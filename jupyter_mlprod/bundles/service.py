@@ -83,7 +83,10 @@ class BundleService(DeployMixin, ReceiveMixin):
                                 "package_count": len(lock["packages"])}}
 
     @audited("bundle.create", "bundle", lambda *a, **k: None)
-    def create(self, message: str = "", author: str | None = None) -> dict:
+    def create(self, message: str = "", author: str | None = None,
+               metrics: dict | None = None) -> dict:
+        """`metrics`: those of the run that produced the bundle's models ({"run_id", "values"}),
+        kept in the manifest so a target running it has a champion's metrics to compare."""
         if not isinstance(message, str):
             raise InvalidInput("message must be text", field="message")
         col = collect(self.project)
@@ -97,6 +100,8 @@ class BundleService(DeployMixin, ReceiveMixin):
                         "pipeline": col.pipeline, "scenarios": col.scenarios,
                         "endpoints": col.endpoints, "environment": current_lock(),
                         "notes": col.notes}
+            if metrics:
+                manifest["metrics"] = metrics
             check_contents(manifest)  # what a node would refuse is refused here, first
             raw = canonical_bytes(manifest)
             bundle_id = bundle_id_of(raw)

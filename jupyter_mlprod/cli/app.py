@@ -49,7 +49,8 @@ class Context:
 
 # Each module has register(command, sub, common); a capability adds its commands module here.
 _COMMAND_MODULES = ("commands_project", "commands_steps", "commands_runs", "commands_bundles",
-                    "commands_scenarios", "commands_endpoints", "commands_metrics", "commands_audit")
+                    "commands_scenarios", "commands_endpoints", "commands_metrics", "commands_audit",
+                    "commands_drift")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,6 +55,11 @@ def register(command, sub, common) -> None:
     p.add_argument("--defer", action="store_true", help="only queue the run for the running "
                    "scheduler (`mlprod scheduler` or the Jupyter server's) and return")
 
+    from .commands_scenario_runs import register_actions, register_approve
+
+    register_actions(command, actions)
+    register_approve(command)
+
     p = command("scheduler", cmd_scheduler, "run the scenario scheduler in the foreground (the "
                 "headless production daemon; no JupyterLab needed). SIGTERM or Ctrl-C stops it "
                 "gracefully: running runs finish or are cancelled, and are recorded")
@@ -197,6 +202,14 @@ def cmd_trigger(ctx) -> int:
         fire = service.trigger(ctx.ns.scenario, defer=True)
         ctx.emit(fire, f"queued a run of scenario {fire['scenario']!r} (fire {fire['id']}) for "
                        "the running scheduler")
+        return 0
+    if service.get(ctx.ns.scenario)["steps"]:   # a scenario run of steps: the scheduler's
+        from .commands_scenario_runs import run_lines
+
+        view = service.trigger(ctx.ns.scenario)
+        ctx.emit(view, f"queued scenario run {view['id']} of {view['scenario']!r} for the "
+                       "running scheduler; follow it with `mlprod scenario run-show "
+                       f"{view['id']}`\n\n" + "\n".join(run_lines(view)))
         return 0
     # the run executes in this process: follow it to the end, as `mlprod run` does
     return _follow(ctx, lambda on_update: service.trigger(ctx.ns.scenario))

@@ -65,7 +65,8 @@ def scenario_lines(scenario: dict) -> list[str]:
              + ("" if scenario["enabled"] else "  (disabled)")]
     if scenario.get("description"):
         lines.append(f"description {scenario['description']}")
-    lines += [f"runs        {run_text(scenario)}",
+    steps = scenario.get("steps") or []
+    lines += [f"runs        {'its steps (below)' if steps else run_text(scenario)}",
               f"next fire   {next_fire_text(scenario) or '-'}",
               f"last        {last_text(scenario) or 'never fired'}",
               f"policies    misfire {policies['misfire']}, overlap {policies['overlap']}, "
@@ -80,6 +81,11 @@ def scenario_lines(scenario: dict) -> list[str]:
         if status.get("error"):
             line += f"  error: {one_line(status['error'], 100)}"
         lines.append(line)
+    if steps:
+        lines.append("steps")
+        lines += [f"  [{i}] {s['name']} ({s['kind']})"
+                  + ("" if s.get("if", "success") == "success" else f"  if {s['if']}")
+                  for i, s in enumerate(steps)]
     lines.append("reporters" + ("" if scenario["reporters"] else "   none"))
     lines += [f"  [{i}] {reporter_text(r)}" for i, r in enumerate(scenario["reporters"])]
     return lines

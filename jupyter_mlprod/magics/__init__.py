@@ -75,7 +75,8 @@ def build_parser() -> shared.Parser:
 # A capability's magics live in commands_<capability>.py with `add_parsers(sub, common)` and
 # `COMMANDS = {"name": function(magics, ns)}`; add the module's name here.
 _COMMAND_MODULES: tuple[str, ...] = ("commands_bundles", "commands_scenarios",
-                                     "commands_endpoints", "commands_params", "commands_metrics")
+                                     "commands_endpoints", "commands_params", "commands_metrics",
+                                     "commands_scenario_runs", "commands_drift")
 
 
 def _command_modules():

@@ -31,6 +31,9 @@ def add_parsers(sub, common) -> None:
                                     "(--cron, --every, --on-change, ...), what to run, reporters"))
     actions.add_parser("list", parents=[common],
                        help="the scenarios: triggers in words, next fire, last outcome, enabled")
+    from .commands_scenario_runs import add_runs_action
+
+    add_runs_action(actions, common)
     sub.add_parser("scenarios", parents=[common], help="the scenarios (= %%mlprod scenario list)")
     _add_options(sub.add_parser("schedule", parents=[common]))  # no help: hidden, deprecated
 
@@ -42,6 +45,10 @@ def _add_options(p) -> None:
 
 
 def cmd_scenario(magics, ns):
+    if ns.action == "runs":
+        from .commands_scenario_runs import cmd_runs
+
+        return cmd_runs(magics, ns)
     return cmd_add(magics, ns) if ns.action == "add" else cmd_scenarios(magics, ns)
 
 

@@ -10,7 +10,8 @@ from ..errors import InvalidInput
 from ..paths import resolve_inside
 
 STEP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
-_KNOWN_KEYS = {"step", "inputs", "outputs", "after", "timeout", "retries", "checks", "probes"}
+_KNOWN_KEYS = {"step", "inputs", "outputs", "after", "timeout", "retries", "checks", "probes",
+               "drift"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +25,7 @@ class StepSpec:
     retries: int = 0
     checks: tuple = ()          # of dicts, validated by monitoring.checks.parse_checks
     probes: bool | dict = True  # data probes of the outputs (see monitoring.spec)
+    drift: dict | None = None   # a drift check of an input table, before the step runs
 
     def metadata(self) -> dict:
         data: dict = {"step": self.name, "inputs": list(self.inputs), "outputs": list(self.outputs)}
@@ -36,6 +38,8 @@ class StepSpec:
             data["checks"] = [dict(c) for c in self.checks]
         if self.probes is not True:
             data["probes"] = self.probes
+        if self.drift:
+            data["drift"] = dict(self.drift)
         return data
 
     def to_dict(self) -> dict:
@@ -46,6 +50,8 @@ class StepSpec:
             data["checks"] = [dict(c) for c in self.checks]
         if self.probes is not True:
             data["probes"] = self.probes
+        if self.drift:
+            data["drift"] = dict(self.drift)
         return data
 
 
@@ -117,9 +123,14 @@ def parse_step(raw: object, path: str, *, field_prefix: str = "") -> StepSpec:
 
     checks = parse_checks(raw.get("checks"), _f(field_prefix, "checks"))
     probes = parse_probes(raw.get("probes"), _f(field_prefix, "probes"))
+    drift = None
+    if raw.get("drift") is not None:
+        from ..monitoring.drift_batch import parse_step_drift
+
+        drift = parse_step_drift(raw["drift"], lists["inputs"], _f(field_prefix, "drift"))
     return StepSpec(name=name, path=path, inputs=lists["inputs"], outputs=lists["outputs"],
                     after=lists["after"], timeout=timeout, retries=retries, checks=checks,
-                    probes=probes)
+                    probes=probes, drift=drift)
 
 
 def relative_notebook_path(root: Path, value: str) -> tuple[str, Path]:

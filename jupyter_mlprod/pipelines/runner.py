@@ -25,7 +25,7 @@ HEARTBEAT_SECONDS = 5.0
 class RunExecution:
     def __init__(self, *, run_id: int, plan, pipeline, repo, executor: Executor, hasher,
                  settings, clock: Clock, on_update: Callable[[int], None] | None = None,
-                 after_step: Callable | None = None):
+                 after_step: Callable | None = None, before_step: Callable | None = None):
         self.run_id = run_id
         self.plan = plan
         self.pipeline = pipeline
@@ -44,6 +44,8 @@ class RunExecution:
         self.progress_seen: dict[str, tuple] = {}
         # (run_id, step spec, executed notebook) -> why the step's checks fail it, or None
         self.after_step = after_step
+        # (run_id, step spec) -> why the step must not run (its input drifts), or None
+        self.before_step = before_step
         self.check_failures: dict[str, str] = {}
 
     # -- main loop ------------------------------------------------------------------------
@@ -146,7 +148,22 @@ class RunExecution:
             self._set(name, "up_to_date", fingerprint=fingerprint, finished_at=self.clock.now(),
                       reason=f"unchanged since run {last['run_id']}")
             return
+        refusal = self._precheck(name)
+        if refusal:
+            self.check_failures[name] = refusal
+            self._set(name, "failed", reason=refusal, error_ename="DriftCheckFailed",
+                      error_evalue=refusal, finished_at=self.clock.now())
+            return
         self._submit(name, fingerprint)
+
+    def _precheck(self, name: str) -> str | None:
+        if self.before_step is None or not self.pipeline.steps[name].drift:
+            return None
+        try:
+            return self.before_step(self.run_id, self.pipeline.steps[name])
+        except Exception as exc:  # noqa: BLE001 - a check that cannot run refuses the step
+            log.exception("run %s: the drift check of step %s failed", self.run_id, name)
+            return f"drift check could not run: {type(exc).__name__}: {exc}"
 
     def _submit(self, name: str, fingerprint: str) -> None:
         spec = self.pipeline.steps[name]

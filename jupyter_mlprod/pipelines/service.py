@@ -25,7 +25,7 @@ STALE_AFTER_SECONDS = 60
 class RunService:
     def __init__(self, settings, repo, pipeline_loader: Callable[[], Pipeline],
                  executor_factory: Callable[[], Executor], clock: Clock, *, audit_trail=None,
-                 after_step: Callable | None = None):
+                 after_step: Callable | None = None, before_step: Callable | None = None):
         self.settings = settings
         self.audit_trail = audit_trail
         self.repo = repo
@@ -35,6 +35,7 @@ class RunService:
         self._executor_lock = threading.Lock()
         self.clock = clock
         self.after_step = after_step  # monitoring: records metrics, judges checks
+        self.before_step = before_step  # monitoring: drift check of a step's input table
         self.hasher = FileHasher(settings.root, settings.state_dir / "cache" / "file-hashes.json")
         self._threads: dict[int, threading.Thread] = {}
         # Recording a run and registering its thread are one step for reconcile(): a scheduler
@@ -104,7 +105,8 @@ class RunService:
             execution = RunExecution(run_id=run_id, plan=plan, pipeline=pipeline, repo=self.repo,
                                      executor=executor, hasher=self.hasher,
                                      settings=self.settings, clock=self.clock,
-                                     on_update=on_update, after_step=self.after_step)
+                                     on_update=on_update, after_step=self.after_step,
+                                     before_step=self.before_step)
             if wait:  # runs in this thread, which reconcile() must see as the run's owner
                 self._threads[run_id] = threading.current_thread()
             else:

@@ -137,6 +137,8 @@ def trigger_text(fire: dict, spec: dict) -> str:
             text = kind
     if kind == "run_finished" and details.get("run_id"):
         text += f" (run {details['run_id']} {details.get('outcome')})"
+    if kind == "drift" and details.get("checks"):
+        text += ": " + "; ".join(details["checks"])
     if details.get("catch_up"):
         text += f", catching up {details.get('missed')} missed"
     return text

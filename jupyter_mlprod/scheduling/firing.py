@@ -98,7 +98,7 @@ class Firer:
 
         rows, _ = self.repo.claim_due(now, kinds, BATCH, plan, self.name)
         created = []
-        env = PollEnv(self.project.root, self.hasher, self.environ)
+        env = PollEnv(self.project.root, self.hasher, self.environ, project=self.project)
         for row in rows:
             if stop is not None and stop.is_set():
                 break

@@ -62,6 +62,8 @@ class RunLauncher:
         sid = fire["scenario_id"]
         if not fire.get("enabled", True) and not manual:
             return self._skip(fire, "the scenario is disabled")
+        if spec.get("steps"):   # a scenario run of steps: the sequencer carries it out
+            return self._begin_steps(fire, manual)
         if sid in state.own:
             if spec["policies"]["overlap"] == "skip" or manual:
                 return self._skip(fire, f"run {state.own[sid]} of this scenario was still running"
@@ -107,6 +109,18 @@ class RunLauncher:
         state.global_count += 1
         ctx.launched(run["id"])
         return Result("launched", run=run)
+
+    def _begin_steps(self, fire: dict, manual: bool) -> Result:
+        sequencer = self.ctx.sequencer
+        busy = next((f["id"] for f in sequencer.repo.active_fires()
+                     if f["scenario_id"] == fire["scenario_id"]), None)
+        if busy is not None:
+            if fire["scenario_spec"]["policies"]["overlap"] == "skip" or manual:
+                return self._skip(fire, f"scenario run {busy} was still going")
+            return self._wait(fire, f"waiting for scenario run {busy} to finish (overlap: queue)")
+        if not sequencer.begin(fire):
+            return Result("skipped", "another scheduler took it")
+        return Result("launched")
 
     def _failed_start(self, fire: dict, now, message: str) -> Result:
         """The run could not start (a step was removed, a parameter no longer fits...): the error

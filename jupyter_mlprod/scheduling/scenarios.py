@@ -16,7 +16,8 @@ from typing import Callable, Mapping
 from ..errors import InvalidInput, MlprodError
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-TOP_KEYS = ("name", "description", "enabled", "triggers", "run", "reporters", "policies", "version")
+TOP_KEYS = ("name", "description", "enabled", "triggers", "run", "reporters", "policies", "version",
+            "steps")
 RUN_KEYS = ("steps", "from", "parameters", "force")
 POLICY_DEFAULTS = {"misfire": "catch_up_once", "misfire_grace": 60, "overlap": "skip",
                    "retries": 0, "retry_delay": 60, "retry_on": "lost"}
@@ -64,6 +65,8 @@ class Context:
     environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
     baselines: dict = dataclasses.field(default_factory=dict)   # field -> polled fingerprint
     text_parameters: bool = False   # run.parameters typed as text (CLI -p): coerce by declared type
+    endpoint_names: Callable | None = None   # () -> names, for scenario steps naming an endpoint
+    node_names: Callable | None = None       # () -> registered node names
     _pipeline: object = None
 
     def pipeline(self):
@@ -137,7 +140,11 @@ def normalize(spec, ctx: Context) -> dict | None:
         triggers = []
     out["triggers"] = [normalize_trigger(t, f"triggers[{i}]", ctx) for i, t in enumerate(triggers)]
     _check_run_finished_graph(out, ctx)
-    out["run"] = normalize_run(spec.get("run", {}), ctx)
+    stepped = isinstance(spec.get("steps"), list) and bool(spec["steps"])
+    if stepped and not spec.get("run"):   # its run steps say what to run
+        out["run"] = {"steps": None, "from": None, "parameters": {}, "force": False}
+    else:
+        out["run"] = normalize_run(spec.get("run", {}), ctx)
     reporters = spec.get("reporters", [])
     if not isinstance(reporters, list):
         problems.error("reporters", "reporters must be a list")
@@ -145,6 +152,9 @@ def normalize(spec, ctx: Context) -> dict | None:
     out["reporters"] = [normalize_reporter(r, f"reporters[{i}]", ctx)
                         for i, r in enumerate(reporters)]
     out["policies"] = normalize_policies(spec.get("policies", {}), problems)
+    from .steps.spec import normalize_steps
+
+    out["steps"] = normalize_steps(spec.get("steps"), ctx, out["run"])
     return None if problems.errors else out
 
 

@@ -27,6 +27,7 @@ from .delivery import Deliverer
 from .finishing import Finisher
 from .firing import Firer, timed_kinds
 from .launchers import create_launcher
+from .steps.sequencer import Sequencer
 
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -56,6 +57,9 @@ class Scheduler:
         self.launcher = create_launcher(self.config.launcher, self)
         self.finisher = Finisher(project, self.repo, self.config, self.clock, self.name)
         self.deliverer = Deliverer(self.repo, self.config, self.clock, self.environ)
+        self.sequencer = Sequencer(project, self.repo, self.config, self.clock, self.name,
+                                   run_updated=lambda run_id: self.run_updated(None, run_id),
+                                   launched=self.launched)
         hasher = FileHasher(project.root, project.settings.state_dir / "cache" /
                             "scheduler-file-hashes.json")
         self.firer = Firer(project, self.repo, self.clock, self.name, hasher, self.environ)
@@ -98,7 +102,22 @@ class Scheduler:
         finished = len(self.finisher.finish())
         fired = self.firer.fire_due()
         launched = self._launch()
-        return {"finished": finished, "fired": len(fired), "launched": launched}
+        stepped = self._advance_steps()
+        return {"finished": finished, "fired": len(fired), "launched": launched,
+                "steps": stepped}
+
+    def _advance_steps(self) -> int:
+        """Move open scenario runs on, with the launch lock held: one scheduler at a time, and
+        the one that replaces a dead scheduler resumes its scenario runs."""
+        if self._stop.is_set() or not self.sequencer.repo.has_active():
+            return 0
+        with launch_lock(self.project.engine) as held:
+            if not held:
+                return 0
+            moved = self.sequencer.advance_all(self._stop)
+        if moved:
+            self._wake_reports.set()
+        return moved
 
     def _reconcile(self, force: bool = False) -> None:
         now = self.clock.monotonic()

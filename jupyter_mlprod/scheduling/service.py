@@ -100,8 +100,9 @@ class ScenarioService:
 
     def fires(self, id_or_name, limit: int = 50) -> list[dict]:
         row = self._row(id_or_name)
-        return [fire_view(f, row["spec"]) for f in
-                self.repo.list_fires(scenario_id=row["id"], limit=query_limit(limit))]
+        return self.project.scenario_runs.with_steps(
+            [fire_view(f, row["spec"]) for f in
+             self.repo.list_fires(scenario_id=row["id"], limit=query_limit(limit))])
 
     def timeline(self, since=None, until=None, *, scenario=None, limit: int = 500) -> list[dict]:
         """Fires of every scenario (or one) due between since and until (default: the last 24
@@ -114,7 +115,8 @@ class ScenarioService:
         sid = self._row(scenario)["id"] if scenario is not None else None
         rows = self.repo.list_fires(scenario_id=sid, since=since_at, until=until_at,
                                     limit=query_limit(limit, 5000))
-        return [fire_view(r, specs.get(r["scenario_id"])) for r in rows]
+        return self.project.scenario_runs.with_steps(
+            [fire_view(r, specs.get(r["scenario_id"])) for r in rows])
 
     def deliveries(self, fire_id: int) -> list[dict]:
         return [delivery_view(d) for d in self.repo.deliveries([int(fire_id)])]
@@ -268,6 +270,9 @@ class ScenarioService:
             "due_key": f"manual:{uuid.uuid4().hex}", "details": {"by": user}}], now, user,
             audit=self.audit_trail.event("scenario.trigger", "scenario", row["name"],
                                          details={"defer": defer}))
+        if row["spec"].get("steps"):   # the scheduler carries a scenario run out, step by step
+            self._wake()
+            return self.project.scenario_runs.get(fire["id"])
         if defer:
             self._wake()
             return fire_view(dict(fire, scenario_name=row["name"]), row["spec"])
@@ -349,7 +354,9 @@ class ScenarioService:
         return Context(root=self.project.root, load_pipeline=self.project.pipeline,
                        problems=Problems(), now=self.clock.now(), deep=deep,
                        current_name=current["name"] if current else None, names=names,
-                       upstreams=upstreams, environ=self.environ)
+                       upstreams=upstreams, environ=self.environ,
+                       endpoint_names=lambda: {e["name"] for e in self.project.endpoints.list()},
+                       node_names=lambda: {n["name"] for n in self.project.bundles.nodes()})
 
     def _trigger_rows(self, spec: dict, ctx: Context, now, reset: bool = False) -> list[dict]:
         rows, seen = [], {}

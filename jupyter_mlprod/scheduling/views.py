@@ -75,7 +75,7 @@ def scenario_view(row: dict, triggers: list[dict], summary: dict | None) -> dict
         "enabled": row["enabled"], "version": row["version"],
         "triggers": [_public_trigger(t) for t in spec["triggers"]], "run": spec["run"],
         "reporters": [_public_reporter(r) for r in spec["reporters"]],
-        "policies": spec["policies"],
+        "policies": spec["policies"], "steps": spec.get("steps") or [],
         "created_at": isoformat(row["created_at"]), "updated_at": isoformat(row["updated_at"]),
         "created_by": row["created_by"], "updated_by": row["updated_by"],
         "next_fire_at": min(nexts) if nexts else None,

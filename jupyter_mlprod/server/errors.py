@@ -11,7 +11,7 @@ from http.client import responses
 
 from tornado.web import HTTPError
 
-from ..errors import Conflict, InvalidInput, MlprodError, NotFound, Unavailable
+from ..errors import Conflict, Forbidden, InvalidInput, MlprodError, NotFound, Unavailable
 
 # Most specific first; `status_for` walks the exception's MRO so subclasses map like their base.
 STATUS: dict[type[MlprodError], int] = {
@@ -19,6 +19,7 @@ STATUS: dict[type[MlprodError], int] = {
     NotFound: 404,
     Conflict: 409,
     Unavailable: 503,
+    Forbidden: 403,
     MlprodError: 400,  # a bare MlprodError is still something the caller can act on
 }
 

@@ -10,6 +10,7 @@ from tornado import web
 
 from ..errors import InvalidInput
 from .base import MlprodHandler
+from .routes_drift import drift_routes
 
 CREATE_FIELDS = ("name", "notebook", "description", "options", "serve")
 UPDATE_FIELDS = ("description", "options")
@@ -270,6 +271,7 @@ ROUTES: list[tuple[str, str, type[MlprodHandler]]] = [
     ("/endpoints/{name}/stats", _EP + "/stats", StatsHandler),
     ("/endpoints/{name}/openapi", _EP + "/openapi", EndpointOpenAPIHandler),
     ("/endpoints/{name}/predictions", _EP + "/predictions", PredictionsHandler),
+    *drift_routes(_EP),
     ("/servers", "servers", ServersHandler),
     ("/servers/{id}", r"servers/(?P<server_id>[^/]+)", ServerHandler),
 ]

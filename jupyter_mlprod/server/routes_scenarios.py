@@ -8,6 +8,7 @@ from tornado import web
 
 from ..errors import InvalidInput
 from .base import API, MlprodHandler
+from .routes_scenario_runs import ROUTES as _RUN_ROUTES
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
 
@@ -118,7 +119,13 @@ class ScenarioTriggerHandler(ScenarioHandlerBase):
     @authorized
     async def post(self, scenario: str):
         self.object_body(())
-        self.accepted(await self.call(lambda p: p.scenarios.trigger(scenario)))
+        result = await self.call(lambda p: p.scenarios.trigger(scenario))
+        if "scenario" in result and "parameters" not in result:   # a scenario run of steps
+            self.set_header("Location", self.base_url.rstrip("/")
+                            + f"/{API}/scenarios/fires/{result['id']}")
+            self.reply(result, 202)
+            return
+        self.accepted(result)
 
 
 class ScenarioFiresHandler(ScenarioHandlerBase):
@@ -139,6 +146,7 @@ ROUTES: list[tuple[str, str, type[MlprodHandler]]] = [
     ("/scenarios/timeline", "scenarios/timeline", ScenarioTimelineHandler),
     ("/scenarios/fires/{id}/deliveries", r"scenarios/fires/(?P<fire_id>[^/]+)/deliveries",
      FireDeliveriesHandler),
+    *_RUN_ROUTES,
     ("/scenarios/{id}", _SCENARIO, ScenarioHandler),
     ("/scenarios/{id}/enable", _SCENARIO + "/enable", ScenarioEnableHandler),
     ("/scenarios/{id}/disable", _SCENARIO + "/disable", ScenarioDisableHandler),

@@ -11,7 +11,11 @@ DEFAULT_OPTIONS: dict = {
     "max_body_bytes": 1 << 20,  # a bigger request body answers 413
     "batching": {"enabled": False, "max_batch": 32, "max_wait_ms": 2.0},
     "input_schema": None,  # declared JSON Schema; None = inferred from the sample request
-    "prediction_log": {"enabled": False, "redact": []},
+    # sample: share of scored requests logged; columns: request fields kept (None: all);
+    # older or surplus rows are deleted (max_age_hours, max_rows per version); rows: false
+    # keeps only the drift columns (no JSON row per request: the cheapest log)
+    "prediction_log": {"enabled": False, "redact": [], "sample": 1.0, "columns": None,
+                       "max_age_hours": 168, "max_rows": 1_000_000, "rows": True},
     "debug": False,  # 500 answers carry the traceback
     "kg_timeout_ms": None,  # Kernel Gateway routes: none by default, as in Kernel Gateway
 }
@@ -95,6 +99,17 @@ def _validate(o: dict) -> None:
     if not isinstance(log["redact"], list) or not all(isinstance(f, str) and f for f in log["redact"]):
         raise InvalidInput("option prediction_log.redact must be a list of field names "
                            "(dotted for nested fields)", field="options.prediction_log.redact")
+    number("prediction_log.sample", log["sample"], 0, 1)
+    number("prediction_log.max_age_hours", log["max_age_hours"], 0.001, 24 * 3650)
+    number("prediction_log.max_rows", log["max_rows"], 1, 1e9)
+    log["max_rows"] = int(log["max_rows"])
+    if not isinstance(log["rows"], bool):
+        raise InvalidInput("option prediction_log.rows must be true or false",
+                           field="options.prediction_log.rows")
+    if log["columns"] is not None and (not isinstance(log["columns"], list) or not all(
+            isinstance(f, str) and f for f in log["columns"])):
+        raise InvalidInput("option prediction_log.columns must be null (every field) or a list "
+                           "of request field names", field="options.prediction_log.columns")
     if o["kg_timeout_ms"] is not None:
         number("kg_timeout_ms", o["kg_timeout_ms"], 1, 3_600_000)
     if not isinstance(o["debug"], bool):

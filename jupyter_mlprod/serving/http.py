@@ -5,6 +5,7 @@ Routes
   POST /<endpoint>/predict        the scoring cell's answer (a list body on a batching endpoint
                                   scores each record and answers a list)
   POST /<endpoint>/invocations    MLflow scoring-server payloads -> {"predictions": [...]}
+  POST /<endpoint>/feedback       the true label of a logged prediction (see feedback.py)
   GET  /<endpoint>/openapi.json   generated OpenAPI document
   GET  /<endpoint>                versions, traffic, input schema and sample
   ANY  /<endpoint>/<route>        Kernel Gateway notebooks: their `# METHOD /route` cells, before
@@ -27,7 +28,7 @@ from tornado import httputil
 
 from ..errors import InvalidInput
 from ..jsonbody import is_json_type, parse_json
-from . import calls, kg_routes
+from . import calls, feedback, kg_routes
 from .batching import Batcher
 from .config import MAX_BODY_LIMIT
 from .engine import to_json
@@ -89,6 +90,8 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
         if rt.primary.spec.mode == "kernel_gateway" and \
                 kg_routes.serve(self, ex, rt, "/" + (rest or "")):
             return None
+        if rest == "feedback":
+            return feedback.handle(self, ex, rt)
         if rest == "predict" or rest == "invocations":
             if ex.method != "POST":
                 return self._error(ex, 405, "method_not_allowed", f"use POST for {path}", name,
@@ -170,16 +173,19 @@ class ServingApp(httputil.HTTPServerConnectionDelegate):
 
     def _finish(self, ex, rt, version, outcome) -> None:
         request_id = ex.request_id or self._id_prefix + format(next(self._ids), "x")
-        self._send(ex, outcome.status, outcome.body, JSON,
-                   {"X-Mlprod-Version": version.version, "X-Request-Id": request_id})
+        headers = {"X-Mlprod-Version": version.version, "X-Request-Id": request_id}
+        prediction_id = feedback.prediction_id(self, ex, rt, version, outcome, request_id,
+                                               headers)
+        self._send(ex, outcome.status, outcome.body, JSON, headers)
         elapsed = time.perf_counter() - ex.started
         self.metrics.observe(rt.name, version.version, outcome.status, elapsed)
         if outcome.kind is not None:
             self.metrics.error(rt.name, version.version, outcome.kind)
-        if rt.log_inputs and outcome.kind != "invalid":
+        if prediction_id is not None:   # logging on, and this answer sampled
             self.predlog.record(rt.id, version.version, False, elapsed * 1000, outcome.status,
                                 request_id, ex.body, outcome.body if outcome.status == 200 else None,
-                                outcome.error, rt.redact)
+                                outcome.error, rt.redact, prediction_id=prediction_id,
+                                endpoint=rt.name, policy=rt.log_policy)
         if rt.shadow is not None and outcome.status < 500:
             self.loop.add_callback(self._shadow, rt, ex.path.rsplit("/", 1)[-1], ex.body,
                                    ex.headers.get("Content-Type", JSON), outcome, request_id)

@@ -269,7 +269,12 @@ def _serve(config, state, loader, repo, sock, metrics_dir, on_ready, heartbeat=N
         for runtime in state.endpoints.values():  # versions served from a bundle's environment
             for version in runtime.versions.values():
                 getattr(version, "start_here", _nothing)()
-    predlog = PredictionLog(repo.append_predictions)
+    from ..monitoring.prediction_columns import ColumnLog
+    from ..store.drift import DriftRepository
+
+    predlog = PredictionLog(repo.append_predictions,
+                            columns=ColumnLog(loader.root / ".mlprod" / "predlog"),
+                            labels=DriftRepository(repo.engine, repo.project).append_labels)
     app = ServingApp(state, metrics, predlog, loop, config.internal_hash)
     server = HTTPServer(app, max_body_size=max_body_size(), idle_connection_timeout=300,
                         body_timeout=120)

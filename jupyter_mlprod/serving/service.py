@@ -125,6 +125,8 @@ class EndpointService(ServersMixin):
         if label in taken:
             raise Conflict(f"endpoint {name!r} already has a version {label}", field="version",
                            code="duplicate_version")
+        base = Path(workdir) if workdir else self.settings.root
+        self.project.drift.make_reference(name, label, base / rel, base)
         self.repo.add_version(row["id"], {
             "version": label, "source": source, "notebook": rel, "bundle_id": bundle_id,
             "workdir": workdir, "digest": spec.digest, "spec": spec.to_dict(),

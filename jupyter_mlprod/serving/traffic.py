@@ -15,6 +15,7 @@ import bisect
 import hashlib
 import random
 import re
+import typing
 
 from ..errors import InvalidInput
 
@@ -94,6 +95,15 @@ class Router:
         return self._versions[min(bisect.bisect_right(self._bounds, point), len(self._versions) - 1)]
 
 
+class LogPolicy(typing.NamedTuple):
+    """How much of the prediction log is kept (see config.DEFAULT_OPTIONS["prediction_log"])."""
+    sample: float
+    columns: list | None
+    max_age_hours: float
+    max_rows: int
+    rows: bool = True   # also a JSON row per request in the store (the /predictions listing)
+
+
 class EndpointRuntime:
     """Everything a worker needs to answer one endpoint, immutable once built."""
 
@@ -114,6 +124,10 @@ class EndpointRuntime:
         log = options["prediction_log"]
         self.log_inputs = bool(log["enabled"])
         self.redact = tuple(log["redact"])
+        self.log_policy = LogPolicy(float(log.get("sample", 1.0)), log.get("columns"),
+                                    float(log.get("max_age_hours", 168)),
+                                    int(log.get("max_rows", 1_000_000)),
+                                    bool(log.get("rows", True)))
 
     def describe(self) -> dict:
         return {"revision": self.revision, "traffic": self.traffic,

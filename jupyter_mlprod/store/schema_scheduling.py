@@ -105,3 +105,35 @@ report_deliveries = sa.Table(
 )
 sa.Index("ix_mlprod_report_deliveries_due", report_deliveries.c.project, report_deliveries.c.status,
          report_deliveries.c.next_attempt_at)
+
+# -- scenario steps (issue 11): one row per step of a scenario run (a fire with steps), and the
+# decision on its approve steps. A step's `values` carry what resuming needs (the run it
+# started, the deploy's idempotency key), so a replaced scheduler continues where it stopped.
+scenario_step_runs = sa.Table(
+    "mlprod_scenario_step_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fire_id", sa.Integer, sa.ForeignKey("mlprod_scenario_fires.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", _TS, nullable=True),
+    sa.Column("finished_at", _TS, nullable=True),
+    sa.Column("values", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.UniqueConstraint("fire_id", "position", name="uq_mlprod_scenario_step_runs_pos"),
+)
+
+scenario_approvals = sa.Table(
+    "mlprod_scenario_approvals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fire_id", sa.Integer, sa.ForeignKey("mlprod_scenario_fires.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("decision", sa.String(10), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("decided_at", _TS, nullable=False),
+    sa.UniqueConstraint("fire_id", "position", name="uq_mlprod_scenario_approvals_pos"),
+)

@@ -7,6 +7,7 @@ import {
   IScenarioSpec,
   IScenarioValidation
 } from './types_scenarios';
+import { IScenarioRunSummary, IScenarioRunView } from './types_scenario_steps';
 
 /** The scenario calls the panel makes; one line each, no rules. */
 export const scenarioApi = {
@@ -29,5 +30,15 @@ export const scenarioApi = {
   timeline: (since: string, limit = 500) =>
     requestAPI<{ fires: IFire[] }>(
       `scenarios/timeline?since=${q(since)}&limit=${limit}`
-    ).then(r => r.fires)
+    ).then(r => r.fires),
+  /** A scenario's runs (its fires), newest first. */
+  runs: (id: number | string, limit = 50) =>
+    requestAPI<{ fires: IScenarioRunSummary[] }>(
+      `scenarios/${q(id)}/fires?limit=${limit}`
+    ).then(r => r.fires),
+  run: (fireId: number | string) =>
+    requestAPI<IScenarioRunView>(`scenarios/fires/${q(fireId)}`),
+  decide: (fireId: number | string, decision: 'approve' | 'reject', message?: string) =>
+    post<IScenarioRunView>(`scenarios/fires/${q(fireId)}/approval`,
+      message ? { decision, message } : { decision })
 };

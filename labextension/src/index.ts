@@ -17,6 +17,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IPanelActions, MlprodPanel } from './components/Panel';
 import { servingNow, showEndpoint } from './components/EndpointsView';
+import { linkedScenarioRun, showScenarioRun } from './scenarioRunLink';
 import { endpointApi } from './api_endpoints';
 import { editStep } from './components/StepDialog';
 import { mlprodIcon } from './icons';
@@ -106,6 +107,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.title.label = 'MLProd';
     shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'mlprod-panel');
+
+    // A reporter's link to a scenario run waiting for approval opens it in the panel.
+    const linked = linkedScenarioRun(window.location.search);
+    if (linked !== null) {
+      showScenarioRun(linked);
+      void app.restored.then(() => shell.activateById(panel.id));
+    }
 
     commands.addCommand(CommandIDs.openPanel, {
       label: 'MLProd: Show the pipeline panel',

@@ -2,6 +2,7 @@
  * Types of the scenario routes (`/mlprod/api/v1/scenarios...`), mirroring
  * `jupyter_mlprod/server/openapi.yaml`. No rule lives here.
  */
+import { IScenarioRunSummary, IScenarioStep } from './types_scenario_steps';
 
 export type TriggerType =
   | 'cron'
@@ -74,12 +75,14 @@ export interface IScenarioSpec {
   enabled?: boolean;
   triggers: ITrigger[];
   run?: IScenarioRun;
+  /** The ordered scenario steps; none: each fire runs `run`. */
+  steps?: IScenarioStep[];
   reporters?: IReporter[];
   policies?: IScenarioPolicies;
   version?: number;
 }
 
-export type FireOutcome = 'succeeded' | 'failed' | 'cancelled' | 'error' | null;
+export type FireOutcome = 'succeeded' | 'failed' | 'cancelled' | 'error' | 'rejected' | null;
 
 export interface ITriggerStatus {
   index: number;
@@ -155,4 +158,6 @@ export interface IFire {
   latency: number | null;
   duration: number | null;
   finished_at: string | null;
+  /** The scenario steps' outcomes (empty for a scenario without steps). */
+  steps?: IScenarioRunSummary['steps'];
 }

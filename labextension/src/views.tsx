@@ -2,11 +2,13 @@ import { LabIcon, listIcon, historyIcon, lineFormIcon } from '@jupyterlab/ui-com
 import * as React from 'react';
 
 import { bundleIcon, endpointIcon, mlprodIcon, scenarioIcon } from './icons';
+import { monitoringIcon } from './icons';
 import { IRun, IStep } from './types';
 import { AuditView } from './components/AuditView';
 import { BundlesView } from './components/BundlesView';
 import { EndpointsView } from './components/EndpointsView';
 import { MetricsView } from './components/MetricsView';
+import { MonitoringView } from './components/MonitoringView';
 import { PipelineView } from './components/PipelineView';
 import { RunsView } from './components/RunsView';
 import { ScenariosView } from './components/ScenariosView';
@@ -102,5 +104,12 @@ export const VIEWS: IPanelView[] = [
     caption: 'Audit: who changed what, when; verify the chain',
     icon: historyIcon,
     render: () => <AuditView />
+  },
+  {
+    id: 'monitoring',
+    label: 'Monitoring',
+    caption: 'Monitoring: drift per feature, PSI over time, predictions and live performance of an endpoint',
+    icon: monitoringIcon,
+    render: c => <MonitoringView selected={c.endpoint} onSelect={c.setEndpoint} />
   }
 ];

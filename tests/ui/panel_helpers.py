@@ -1,5 +1,10 @@
-"""Browser moves every panel test needs: show a sidebar panel, widen it."""
+"""Browser moves every panel test needs: show a sidebar panel, widen it; train the example."""
 from __future__ import annotations
+
+import json
+import time
+
+import pytest
 
 
 def show_sidebar(page, widget_id: str) -> None:
@@ -36,3 +41,17 @@ def assert_no_sideways_overflow(page, panel_id: str = "mlprod-panel", what: str 
     wide, room = page.eval_on_selector(
         f"#{panel_id} .jp-mlprod-tabcontent", "el => [el.scrollWidth, el.clientWidth]")
     assert wide <= room + 1, f"{what}: content {wide} px wide in {room} px"
+
+
+def train_example(lab) -> None:
+    """Run the example's prepare and train steps through the REST API (the model scoring needs)."""
+    status, run = lab.api("POST", "runs", {"steps": ["prepare", "train"]})
+    assert status in (200, 201, 202), run
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        _, detail = lab.api("GET", f"runs/{run['id']}")
+        if detail["status"] in ("succeeded", "failed", "cancelled"):
+            assert detail["status"] == "succeeded", json.dumps(detail)[:2000]
+            return
+        time.sleep(1)
+    pytest.fail("training did not finish in 240 s")

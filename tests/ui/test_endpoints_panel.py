@@ -9,35 +9,21 @@ invalid JSON is refused before sending). Screenshots land in tests/ui/screenshot
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from playwright.sync_api import expect
 
-from panel_helpers import assert_no_sideways_overflow, show_sidebar, widen_sidebar
+from panel_helpers import assert_no_sideways_overflow, show_sidebar, train_example, widen_sidebar
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 pytestmark = pytest.mark.timeout(400)
 
 
-def _train(lab) -> None:
-    status, run = lab.api("POST", "runs", {"steps": ["prepare", "train"]})
-    assert status in (200, 201, 202), run
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        _, detail = lab.api("GET", f"runs/{run['id']}")
-        if detail["status"] in ("succeeded", "failed", "cancelled"):
-            assert detail["status"] == "succeeded", json.dumps(detail)[:2000]
-            return
-        time.sleep(1)
-    pytest.fail("training did not finish in 240 s")
-
-
 def test_serve_notebook_and_send_sample(page, lab):
-    _train(lab)
+    train_example(lab)
 
     page.goto(f"{lab.url}/lab/tree/score.ipynb?token={lab.token}")
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)

@@ -12,6 +12,7 @@ _REGISTRY: Registry[TriggerType] = Registry("trigger", {
     "sql": "jupyter_mlprod.scheduling.triggers.sql:SqlTrigger",
     "run_finished": "jupyter_mlprod.scheduling.triggers.events:RunFinishedTrigger",
     "manual": "jupyter_mlprod.scheduling.triggers.events:ManualTrigger",
+    "drift": "jupyter_mlprod.scheduling.triggers.drift:DriftTrigger",
 })
 
 

@@ -31,6 +31,7 @@ class PollEnv:
     root: Path
     hasher: object                # jupyter_mlprod.hashing.FileHasher
     environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
+    project: object = None        # the Project, for triggers that read its store (drift)
 
 
 class TriggerType:

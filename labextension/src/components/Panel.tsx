@@ -6,6 +6,7 @@ import { usePoll } from '../format';
 import { IRun, isActive } from '../types';
 import { IPanelActions, IViewContext, VIEWS } from '../views';
 import { endpointShown, takePendingEndpoint } from './EndpointsView';
+import { pendingScenarioRun, scenarioRunShown } from '../scenarioRunLink';
 
 export type { IPanelActions } from '../views';
 
@@ -53,7 +54,17 @@ function ViewBar(props: {
 
 function PanelBody(props: { actions: IPanelActions }): JSX.Element {
   const [endpoint, setEndpoint] = React.useState<string | null>(takePendingEndpoint);
-  const [view, setView] = React.useState<string>(endpoint ? 'endpoints' : VIEWS[0].id);
+  const [view, setView] = React.useState<string>(
+    endpoint ? 'endpoints' : pendingScenarioRun() !== null ? 'scenarios' : VIEWS[0].id
+  );
+  React.useEffect(() => {
+    // The Scenarios tab shows the linked scenario run (it takes it when it renders).
+    const show = () => setView('scenarios');
+    scenarioRunShown.connect(show);
+    return () => {
+      scenarioRunShown.disconnect(show);
+    };
+  }, []);
 
   React.useEffect(() => {
     const show = (_: object, name: string) => {

@@ -14,10 +14,11 @@ import {
 } from '../types_scenarios';
 import { changedPaths, concerns } from '../touched';
 import { Choice, Field, TextInput } from './fields';
+import { FieldListErrors, RunSelectionFields } from './RunSelection';
+import { StepListEditor } from './StepListEditor';
 import { newReporter, ReporterEditor } from './ReporterEditor';
 import { newTrigger, TriggerEditor } from './TriggerEditor';
 
-type RunMode = 'all' | 'steps' | 'from';
 const DEBOUNCE_MS = 300;
 
 function initial(s: IScenario | null): IScenarioSpec {
@@ -28,6 +29,7 @@ function initial(s: IScenario | null): IScenarioSpec {
       enabled: s.enabled,
       triggers: s.triggers,
       run: s.run,
+      ...(s.steps?.length ? { steps: s.steps } : {}),
       reporters: s.reporters,
       policies: s.policies,
       version: s.version
@@ -115,6 +117,9 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
   if (paramsText !== opened.current.params) {
     touched.push('run.parameters');
   }
+  // A step's errors show once anything in that step was typed (a new step names fields
+  // the person has not reached yet, e.g. `steps[2].metric`).
+  touched.push(...touched.filter(p => p.startsWith('steps[')).map(p => p.slice(0, p.indexOf(']') + 1)));
   const sinceCheck = checkedJson ? changedPaths(JSON.parse(checkedJson), sent) : [];
   const showAll = attempted || currentId !== null;
   const errors = allErrors.filter(
@@ -135,7 +140,6 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
   }
 
   const run = spec.run ?? {};
-  const mode: RunMode = run.steps ? 'steps' : run.from ? 'from' : 'all';
   const setRun = (patch: object) => setSpec({ ...spec, run: { ...run, ...patch } });
   const setTrigger = (i: number, t: ITrigger) =>
     setSpec({ ...spec, triggers: spec.triggers.map((x, j) => (j === i ? t : x)) });
@@ -216,36 +220,20 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
         onClick={() => setSpec({ ...spec, triggers: [...spec.triggers, newTrigger('interval')] })}>
         + trigger
       </button>
-      <fieldset data-testid="mlprod-scenario-run">
-        <legend>What to run</legend>
-        <Field label="run" field="run" errors={errors}>
-          <Choice<RunMode> value={mode} testid="mlprod-scenario-run-mode"
-            choices={[['all', 'the whole pipeline'], ['steps', 'some steps'], ['from', 'from a step on']]}
-            onChange={m => setRun(m === 'all' ? { steps: null, from: null }
-              : m === 'steps' ? { steps: steps.slice(0, 1), from: null }
-                : { steps: null, from: steps[0] ?? '' })} />
-        </Field>
-        {mode === 'steps' && steps.map(s => (
-          <label key={s} className="jp-mlprod-check">
-            <input type="checkbox" data-testid={`mlprod-scenario-step-${s}`}
-              checked={(run.steps ?? []).includes(s)}
-              onChange={e => setRun({ steps: e.target.checked
-                ? [...(run.steps ?? []), s] : (run.steps ?? []).filter(x => x !== s) })} />
-            {s}
-          </label>
-        ))}
-        <FieldListErrors errors={errors} prefix="run.steps" />
-        {mode === 'from' && (
-          <Field label="from step" field="run.from" errors={errors}>
-            <Choice value={run.from ?? ''} testid="mlprod-scenario-from"
-              choices={steps.map(s => [s, s] as [string, string])} onChange={from => setRun({ from })} />
+      {!spec.steps?.length && (
+        <fieldset data-testid="mlprod-scenario-run">
+          <legend>What to run</legend>
+          <RunSelectionFields selection={run} pipelineSteps={steps} errors={errors}
+            onChange={setRun} modeField="run" field={k => `run.${k}`}
+            testid={k => `mlprod-scenario-${k}`} />
+          <Field label="parameters (JSON)" field="run.parameters" errors={errors}>
+            <TextInput value={paramsText} testid="mlprod-scenario-parameters" onChange={setParamsText} />
           </Field>
-        )}
-        <Field label="parameters (JSON)" field="run.parameters" errors={errors}>
-          <TextInput value={paramsText} testid="mlprod-scenario-parameters" onChange={setParamsText} />
-        </Field>
-        <FieldListErrors errors={errors} prefix="run.parameters." />
-      </fieldset>
+          <FieldListErrors errors={errors} prefix="run.parameters." />
+        </fieldset>
+      )}
+      <StepListEditor steps={spec.steps ?? []} errors={errors} pipelineSteps={steps}
+        onChange={next => setSpec({ ...spec, steps: next })} />
       {reporters.map((r, i) => (
         <ReporterEditor key={i} index={i} reporter={r} errors={errors}
           onChange={nr => setReporters(reporters.map((x, j) => (j === i ? nr : x)))}
@@ -293,19 +281,6 @@ export function ScenarioForm(props: IScenarioFormProps): JSX.Element {
           {saving ? 'Saving…' : 'Save'}
         </button>
       </div>
-    </div>
-  );
-}
-
-/** Errors under a list field (`run.steps[0]`, `run.parameters.n_rows`). */
-function FieldListErrors(props: { errors: IValidationError[]; prefix: string }): JSX.Element | null {
-  const mine = props.errors.filter(e => e.field.startsWith(props.prefix) && e.field !== 'run.parameters');
-  if (!mine.length) {
-    return null;
-  }
-  return (
-    <div className="jp-mlprod-field-error" role="alert" data-testid={`mlprod-field-error-${props.prefix}`}>
-      {mine.map((e, i) => <div key={i}>{e.field}: {e.message}</div>)}
     </div>
   );
 }

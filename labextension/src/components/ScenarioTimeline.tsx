@@ -13,19 +13,24 @@ const WINDOWS: [string, number][] = [
   ['7 days', 7 * 86400]
 ];
 
-/** What colour a fire is drawn in: its outcome, or its run's status while open. */
-function fireStatus(f: IFire): string {
+/** What colour a fire is drawn in: its outcome, or its run's status while open
+ * (a scenario run with steps: its own status, e.g. waiting_approval). */
+export function fireStatus(f: IFire): string {
   if (f.outcome) {
     return f.outcome;
   }
-  if (f.status === 'skipped') {
-    return 'skipped';
+  if (f.status === 'skipped' || f.steps?.length) {
+    return f.status;
   }
   return f.run_status ?? 'pending';
 }
 
 /** Monitoring: one strip per scenario, a mark per fire, coloured by outcome. */
-export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JSX.Element {
+export function ScenarioTimeline(props: {
+  onShowRun: (id: number) => void;
+  /** Open a scenario run with steps (its steps' outcomes, approval). */
+  onOpenScenarioRun: (fireId: number) => void;
+}): JSX.Element {
   const [span, setSpan] = React.useState(3600);
   const [fires, setFires] = React.useState<IFire[] | null>(null);
   const [error, setError] = React.useState<string | null>(null);
@@ -49,6 +54,10 @@ export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JS
     byScenario.set(name, [...(byScenario.get(name) ?? []), f]);
   }
   const start = now - span * 1000;
+  // A fire with steps opens as a scenario run; one without, as its pipeline run.
+  const opens = (f: IFire) => !!f.steps?.length || !!f.run_id;
+  const open = (f: IFire) =>
+    f.steps?.length ? props.onOpenScenarioRun(f.id) : f.run_id && props.onShowRun(f.run_id);
   const pos = (iso: string) =>
     Math.min(100, Math.max(0, ((new Date(iso).getTime() - start) / (span * 1000)) * 100));
 
@@ -70,11 +79,11 @@ export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JS
             {list.map(f => (
               <button key={f.id} className="jp-mlprod-fire" data-status={fireStatus(f)}
                 data-testid={`mlprod-fire-${f.id}`} data-run={f.run_id ?? ''}
-                style={{ left: `${pos(f.due_at)}%` }} disabled={!f.run_id}
+                style={{ left: `${pos(f.due_at)}%` }} disabled={!opens(f)}
                 title={`${f.trigger ?? f.kind} · due ${formatTime(f.due_at)} · ${fireStatus(f)}` +
                   (f.duration !== null ? ` · ${formatDuration(f.duration)}` : '') +
                   (f.reason ? ` · ${f.reason}` : '') + (f.run_id ? ` · run ${f.run_id}` : '')}
-                onClick={() => f.run_id && props.onShowRun(f.run_id)} />
+                onClick={() => open(f)} />
             ))}
           </div>
         </div>
@@ -93,9 +102,9 @@ export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JS
           <tbody>
             {fires.slice(0, 30).map(f => (
               <tr key={f.id} data-testid={`mlprod-fire-row-${f.id}`} data-status={fireStatus(f)}
-                tabIndex={f.run_id ? 0 : -1} title={f.reason ?? (f.run_id ? `Open run ${f.run_id}` : '')}
-                onClick={() => f.run_id && props.onShowRun(f.run_id)}
-                onKeyDown={e => e.key === 'Enter' && f.run_id && props.onShowRun(f.run_id)}>
+                tabIndex={opens(f) ? 0 : -1} title={f.reason ?? (f.run_id ? `Open run ${f.run_id}` : '')}
+                onClick={() => open(f)}
+                onKeyDown={e => e.key === 'Enter' && open(f)}>
                 <td data-label="due">{formatTime(f.due_at)}</td>
                 <td>{f.scenario}<div className="jp-mlprod-hint">{f.trigger ?? f.kind}</div></td>
                 <td>
@@ -109,8 +118,8 @@ export function ScenarioTimeline(props: { onShowRun: (id: number) => void }): JS
         </table>
       )}
       <div className="jp-mlprod-legend">
-        {['succeeded', 'failed', 'running', 'cancelled', 'error', 'skipped'].map(s => (
-          <span key={s}><span className="jp-mlprod-swatch" data-status={s} /> {s}</span>
+        {['succeeded', 'failed', 'running', 'waiting_approval', 'rejected', 'cancelled', 'error', 'skipped'].map(s => (
+          <span key={s}><span className="jp-mlprod-swatch" data-status={s} /> {statusLabel(s)}</span>
         ))}
       </div>
     </div>

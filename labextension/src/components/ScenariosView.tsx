@@ -4,14 +4,35 @@ import { scenarioApi } from '../api_scenarios';
 import { changed, errorMessage } from '../handler';
 import { ErrorBox, formatTime, usePoll } from '../format';
 import { IScenario } from '../types_scenarios';
+import { scenarioRunShown, takePendingScenarioRun } from '../scenarioRunLink';
 import { ScenarioForm } from './ScenarioForm';
+import { ScenarioRunsList } from './ScenarioRunsList';
+import { ScenarioRunView } from './ScenarioRunView';
 import { ScenarioTimeline } from './ScenarioTimeline';
 
-type Mode = { kind: 'list' } | { kind: 'form'; scenario: IScenario | null } | { kind: 'monitor' };
+type Mode =
+  | { kind: 'list' }
+  | { kind: 'form'; scenario: IScenario | null }
+  | { kind: 'monitor' }
+  | { kind: 'runs'; scenario: IScenario }
+  | { kind: 'run'; fireId: number; back: Mode };
 
 /** Scenarios tab: the list, the create/edit form and the monitoring timeline. */
 export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.Element {
-  const [mode, setMode] = React.useState<Mode>({ kind: 'list' });
+  const [mode, setMode] = React.useState<Mode>(() => {
+    const fireId = takePendingScenarioRun();
+    return fireId === null ? { kind: 'list' } : { kind: 'run', fireId, back: { kind: 'list' } };
+  });
+  React.useEffect(() => {
+    const show = (_: object, fireId: number) => {
+      takePendingScenarioRun();
+      setMode({ kind: 'run', fireId, back: { kind: 'list' } });
+    };
+    scenarioRunShown.connect(show);
+    return () => {
+      scenarioRunShown.disconnect(show);
+    };
+  }, []);
   const [scenarios, setScenarios] = React.useState<IScenario[] | null>(null);
   const [error, setError] = React.useState<string | null>(null);
 
@@ -58,11 +79,26 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
         }} />
     );
   }
+  if (mode.kind === 'runs') {
+    return (
+      <ScenarioRunsList scenario={mode.scenario} onBack={() => setMode({ kind: 'list' })}
+        onOpen={fireId => setMode({ kind: 'run', fireId, back: mode })} />
+    );
+  }
+  if (mode.kind === 'run') {
+    return (
+      <div className="jp-mlprod-view">
+        <ScenarioRunView fireId={mode.fireId} onShowRun={props.onShowRun}
+          onBack={() => setMode(mode.back)} />
+      </div>
+    );
+  }
   if (mode.kind === 'monitor') {
     return (
       <div className="jp-mlprod-view" data-testid="mlprod-scenarios-view">
         {tabs}
-        <ScenarioTimeline onShowRun={props.onShowRun} />
+        <ScenarioTimeline onShowRun={props.onShowRun}
+          onOpenScenarioRun={fireId => setMode({ kind: 'run', fireId, back: mode })} />
       </div>
     );
   }
@@ -95,8 +131,15 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
                   </button>
                 ) : s.last ? (
                   <button className="jp-mlprod-link" data-testid={`mlprod-scenario-last-${s.name}`}
-                    disabled={!s.last.run_id} title={s.last.reason ?? 'Open the last run'}
-                    onClick={() => s.last?.run_id && props.onShowRun(s.last.run_id)}>
+                    disabled={!s.last.run_id && !s.steps?.length} title={s.last.reason ?? 'Open the last run'}
+                    onClick={() => {
+                      if (s.steps?.length && s.last) {
+                        // a scenario with steps: its last scenario run, step by step
+                        setMode({ kind: 'run', fireId: s.last.fire_id, back: { kind: 'list' } });
+                      } else if (s.last?.run_id) {
+                        props.onShowRun(s.last.run_id);
+                      }
+                    }}>
                     <span className="jp-mlprod-badge" data-status={s.last.outcome ?? 'none'}>
                       {s.last.outcome ?? 'open'}
                     </span>
@@ -105,11 +148,17 @@ export function ScenariosView(props: { onShowRun: (id: number) => void }): JSX.E
                   <span className="jp-mlprod-hint">never run</span>
                 )}
                 <button className="jp-Button jp-mod-styled jp-mlprod-secondary jp-mlprod-small"
+                  data-testid={`mlprod-scenario-runs-${s.name}`} title="Its runs: each step's outcome, approvals"
+                  onClick={() => setMode({ kind: 'runs', scenario: s })}>Runs</button>
+                <button className="jp-Button jp-mod-styled jp-mlprod-secondary jp-mlprod-small"
                   data-testid={`mlprod-scenario-run-${s.name}`} title="Run now"
                   onClick={() => void act(async () => {
                     const run = await scenarioApi.trigger(s.id);
-                    if (run && (run as any).id) {
-                      props.onShowRun((run as any).id);
+                    if (s.steps?.length) {
+                      // a scenario with steps answers with its scenario run, carried out by the scheduler
+                      setMode({ kind: 'run', fireId: run.id, back: { kind: 'runs', scenario: s } });
+                    } else if (run && run.id) {
+                      props.onShowRun(run.id);
                     }
                   })}>▶ Run now</button>
               </div>

@@ -64,11 +64,14 @@ export function TextInput(props: {
   testid: string;
   placeholder?: string;
   type?: string;
+  /** The id of a datalist of suggestions. */
+  list?: string;
 }): JSX.Element {
   return (
     <input
       className="jp-mod-styled"
       type={props.type ?? 'text'}
+      list={props.list}
       value={props.value ?? ''}
       placeholder={props.placeholder}
       data-testid={props.testid}
@@ -97,5 +100,71 @@ export function Choice<T extends string>(props: {
         </option>
       ))}
     </select>
+  );
+}
+
+/** A number input bound to a number; empty means absent (undefined). */
+export function NumberInput(props: {
+  value: number | null | undefined;
+  onChange: (v: number | undefined) => void;
+  testid: string;
+  placeholder?: string;
+}): JSX.Element {
+  return (
+    <TextInput
+      type="number"
+      value={props.value === null || props.value === undefined ? '' : String(props.value)}
+      placeholder={props.placeholder}
+      testid={props.testid}
+      onChange={v => props.onChange(v === '' ? undefined : Number(v))}
+    />
+  );
+}
+
+/** A JSON object typed as text: sent once it parses; until then, says what to fix. */
+export function JsonInput(props: {
+  value: unknown;
+  onChange: (v: { [key: string]: unknown }) => void;
+  testid: string;
+  placeholder?: string;
+}): JSX.Element {
+  const [text, setText] = React.useState(() => JSON.stringify(props.value ?? {}));
+  const [problem, setProblem] = React.useState<string | null>(null);
+  return (
+    <>
+      <TextInput value={text} testid={props.testid} placeholder={props.placeholder}
+        onChange={t => {
+          setText(t);
+          try {
+            const parsed = t.trim() ? JSON.parse(t) : {};
+            setProblem(null);
+            props.onChange(parsed);
+          } catch {
+            setProblem('write a JSON object, e.g. {"n_rows": 1000}');
+          }
+        }} />
+      {problem && (
+        <div className="jp-mlprod-field-error" role="alert" data-testid={`${props.testid}-problem`}>
+          {problem}
+        </div>
+      )}
+    </>
+  );
+}
+
+/** A comma-separated list typed as text: the text stays as typed, the list is sent. */
+export function ListInput(props: {
+  value: string[] | undefined;
+  onChange: (v: string[]) => void;
+  testid: string;
+  placeholder?: string;
+}): JSX.Element {
+  const [text, setText] = React.useState(() => (props.value ?? []).join(', '));
+  return (
+    <TextInput value={text} testid={props.testid} placeholder={props.placeholder}
+      onChange={t => {
+        setText(t);
+        props.onChange(t.split(',').map(a => a.trim()).filter(a => a));
+      }} />
   );
 }

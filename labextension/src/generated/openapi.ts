@@ -489,6 +489,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/scenarios/fires/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The fire's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["FireId"];
+            };
+            cookie?: never;
+        };
+        /** One scenario run (a fire) with the outcome and values of each of its scenario steps. */
+        get: operations["getScenarioRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scenarios/fires/{id}/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The fire's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["FireId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject the scenario run's waiting `approve` step (audited; a second identical decision counts once).
+         * @description 409 when the scenario run is not waiting for an approval (finished, rejected, not yet there); 403 when the step lists `approvers` and the user is not one of them. A rejection ends the scenario run as `rejected`: no later step runs.
+         */
+        post: operations["decideScenarioRunApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/scenarios/{id}": {
         parameters: {
             query?: never;
@@ -840,6 +883,46 @@ export interface paths {
         };
         /** The prediction log (only for endpoints that opt into it; redacted fields are masked). */
         get: operations["listEndpointPredictions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        /** Input and prediction drift of an endpoint version against its reference profile, over a window of its prediction log, and live performance once labels arrived (feedback). */
+        get: operations["getEndpointDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/drift/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        /** Recorded drift results of an endpoint version over time (oldest first). */
+        get: operations["getEndpointDriftHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1477,6 +1560,224 @@ export interface components {
             /** @default false */
             force: boolean;
         };
+        /** @enum {string} */
+        ScenarioStepKind: "run" | "check" | "compare" | "bundle" | "approve" | "deploy" | "endpoint" | "notify";
+        /**
+         * @description Run the step only when the previous outcome is a success (default), a failure, or always.
+         * @default success
+         * @enum {string}
+         */
+        ScenarioStepIf: "success" | "failure" | "always";
+        /** @description Seconds the step may take (an approve step's wait included); null for the kind's default. */
+        ScenarioStepTimeout: number | null;
+        /** @description Shown in every door; default `<kind><index>` (e.g. `compare2`). */
+        ScenarioStepLabel: string;
+        /** @description A production node (by name) or a folder of the machine. */
+        DeployTarget: {
+            node?: string;
+            folder?: string;
+        };
+        /** @description Where the champion runs now; its metrics are those of the bundle active there, or of the endpoint's live version. */
+        ChampionTarget: {
+            node?: string;
+            folder?: string;
+            endpoint?: string;
+        };
+        /** @description MLflow-style: the candidate passes when it is at least as good as the champion (`greater_is_better`), better by at least `min_absolute_change` and by at least `min_relative_change` (a fraction of the champion's value). */
+        MetricThreshold: {
+            /** @default true */
+            greater_is_better: boolean;
+            min_absolute_change?: number | null;
+            min_relative_change?: number | null;
+        };
+        /** @description Run a pipeline selection with parameters (as `POST /runs`); its outcome is the run's and its checks'. */
+        RunScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "run";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            steps?: components["schemas"]["StepName"][] | null;
+            from?: components["schemas"]["StepName"] | null;
+            parameters?: Record<string, never> | null;
+            /** @default false */
+            force: boolean;
+        };
+        /** @description Conditions on metrics of this scenario run's runs; `metric` is `name` or `step.name`; any ERROR fails the step. */
+        CheckScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "check";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            checks: components["schemas"]["Check"][];
+        };
+        /** @description The candidate's metrics (this scenario run's run step) versus the champion's; no champion yet means the candidate wins. */
+        CompareScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "compare";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            target: components["schemas"]["ChampionTarget"];
+            metrics: {
+                [key: string]: components["schemas"]["MetricThreshold"];
+            };
+        };
+        /** @description Create a bundle of the project; `message` may use {run_id}, {fire_id}, {scenario} and {metric_name} (e.g. {auc}). */
+        BundleScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "bundle";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            message?: string;
+        };
+        /** @description Wait for a person's decision (anyone when `approvers` is empty); the timeout fails the step. */
+        ApproveScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "approve";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            approvers?: string[];
+        };
+        /** @description Deploy this scenario run's bundle to a node (through its authenticated API) or a folder; never twice for one scenario run. */
+        DeployScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "deploy";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            target: components["schemas"]["DeployTarget"];
+            /** @default false */
+            strict: boolean;
+            /**
+             * @description recreate: the target builds the bundle's own environment from its lock (as `mlprod deploy --env recreate`).
+             * @default compare
+             * @enum {string}
+             */
+            env: "compare" | "recreate";
+        };
+        /** @description Put this scenario run's bundle on an endpoint as a canary (`weight` % of the traffic) or a shadow, then promote it after `promote_after.requests` requests with at most `max_errors` errors (from the endpoint's live stats), else roll back. */
+        EndpointScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "endpoint";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            endpoint: string;
+            /**
+             * @default canary
+             * @enum {string}
+             */
+            mode: "canary" | "shadow";
+            /** @default 10 */
+            weight: number;
+            promote_after?: {
+                /** @default 100 */
+                requests: number;
+                /** @default 0 */
+                max_errors: number;
+            };
+        };
+        /** @description Send a report now through the scenario's reporters; `message` is templated like a bundle message. */
+        NotifyScenarioStep: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "notify";
+            name?: components["schemas"]["ScenarioStepLabel"];
+            if?: components["schemas"]["ScenarioStepIf"];
+            timeout?: components["schemas"]["ScenarioStepTimeout"];
+            message: string;
+        };
+        ScenarioStep: components["schemas"]["RunScenarioStep"] | components["schemas"]["CheckScenarioStep"] | components["schemas"]["CompareScenarioStep"] | components["schemas"]["BundleScenarioStep"] | components["schemas"]["ApproveScenarioStep"] | components["schemas"]["DeployScenarioStep"] | components["schemas"]["EndpointScenarioStep"] | components["schemas"]["NotifyScenarioStep"];
+        /**
+         * @description A scenario run as a whole: pending (waiting to start), running, waiting_approval, or how it ended.
+         * @enum {string}
+         */
+        ScenarioRunStatus: "pending" | "running" | "waiting_approval" | "succeeded" | "failed" | "rejected" | "cancelled" | "skipped" | "error";
+        /** @enum {string} */
+        ScenarioStepRunStatus: "pending" | "running" | "waiting" | "succeeded" | "failed" | "skipped" | "rejected" | "timed_out";
+        ScenarioStepSummary: {
+            index: number;
+            kind: components["schemas"]["ScenarioStepKind"];
+            name: string;
+            status: components["schemas"]["ScenarioStepRunStatus"];
+        };
+        MetricComparison: {
+            metric: string;
+            candidate: number | null;
+            /** @description Null when there is no champion yet (the candidate wins). */
+            champion: number | null;
+            passed: boolean;
+            /** @description The threshold in words, e.g. `candidate >= champion + 0.0`. */
+            rule: string;
+        };
+        Approval: {
+            /** @description Who may decide; empty means anyone. */
+            approvers: string[];
+            deadline: components["schemas"]["Timestamp"];
+            /** @enum {string|null} */
+            decision: "approve" | "reject" | null;
+            decided_by: string | null;
+            message: string | null;
+        };
+        ScenarioStepRun: {
+            index: number;
+            kind: components["schemas"]["ScenarioStepKind"];
+            name: string;
+            status: components["schemas"]["ScenarioStepRunStatus"];
+            started_at: components["schemas"]["Timestamp"];
+            finished_at: components["schemas"]["Timestamp"];
+            error: string | null;
+            /** @description run_id, bundle_id, metric values, deployment, endpoint version... */
+            values: Record<string, never>;
+            comparison: components["schemas"]["MetricComparison"][] | null;
+            approval: components["schemas"]["Approval"] | null;
+        };
+        /** @description One scenario run (a fire of the scenario) and its steps, in order. */
+        ScenarioRunDetail: {
+            id: number;
+            scenario_id: number;
+            /** @description The scenario's name. */
+            scenario: string | null;
+            status: components["schemas"]["ScenarioRunStatus"];
+            /** @description What fired it */
+            trigger: string | null;
+            started_at: components["schemas"]["Timestamp"];
+            finished_at: components["schemas"]["Timestamp"];
+            error: string | null;
+            steps: components["schemas"]["ScenarioStepRun"][];
+        };
+        ApprovalRequest: {
+            /** @enum {string} */
+            decision: "approve" | "reject";
+            message?: string;
+        };
         /** @description A scenario as written by a client. The keys of a Scenario view that are not part of the spec (id, created_at, next_fire_at, trigger_status, last...) are accepted and ignored; any other unknown key is an error naming it. */
         ScenarioSpec: {
             name: components["schemas"]["ScenarioName"];
@@ -1489,6 +1790,8 @@ export interface components {
             /** @default [] */
             reporters: components["schemas"]["Reporter"][];
             policies?: components["schemas"]["ScenarioPolicies"];
+            /** @description Scenario steps, run in order (none: the scenario runs `run` once). */
+            steps?: components["schemas"]["ScenarioStep"][];
         };
         /** @description Keys to replace (a whole view sent back works); `version` refuses an edit made on a stale copy. */
         ScenarioUpdate: {
@@ -1500,12 +1803,13 @@ export interface components {
             reporters?: components["schemas"]["Reporter"][];
             policies?: components["schemas"]["ScenarioPolicies"];
             version?: number;
+            steps?: components["schemas"]["ScenarioStep"][];
         };
         /**
          * @description `error`: the trigger itself failed (e.g. its SQL query); null while the fire is open.
          * @enum {string|null}
          */
-        FireOutcome: "succeeded" | "failed" | "cancelled" | "error" | null;
+        FireOutcome: "succeeded" | "failed" | "cancelled" | "error" | "rejected" | null;
         /** @description The live state of one trigger of a scenario. */
         TriggerStatus: {
             index: number;
@@ -1556,6 +1860,8 @@ export interface components {
             active_run_id: number | null;
             /** @description Fires waiting to launch. */
             waiting: number;
+            /** @description Its scenario steps (empty for a scenario that runs `run` once). */
+            steps?: components["schemas"]["ScenarioStep"][];
         };
         ScenarioList: {
             scenarios: components["schemas"]["Scenario"][];
@@ -1600,8 +1906,11 @@ export interface components {
             trigger_index: number | null;
             /** Format: date-time */
             due_at: string;
-            /** @enum {string} */
-            status: "pending" | "launching" | "launched" | "done" | "retried" | "skipped" | "error";
+            /**
+             * @description running / waiting_approval: a scenario run with steps in progress.
+             * @enum {string}
+             */
+            status: "pending" | "launching" | "launched" | "running" | "waiting_approval" | "done" | "retried" | "skipped" | "error";
             outcome: components["schemas"]["FireOutcome"];
             reason: string | null;
             attempt: number;
@@ -1620,6 +1929,8 @@ export interface components {
             claimed_by: string | null;
             /** @description What fired: changed files, the query's first row, the finished run... */
             details: Record<string, never>;
+            /** @description The scenario steps' outcomes (empty for a scenario without steps). */
+            steps?: components["schemas"]["ScenarioStepSummary"][];
         };
         FireList: {
             fires: components["schemas"]["Fire"][];
@@ -2100,6 +2411,16 @@ export interface components {
             prediction_log: {
                 enabled?: boolean;
                 redact?: string[];
+                /** @description Share of scored requests logged. */
+                sample?: number;
+                /** @description Request fields kept (null: all). */
+                columns?: string[] | null;
+                /** @description Older logged rows are deleted. */
+                max_age_hours?: number;
+                /** @description Logged rows kept per version (the oldest go first). */
+                max_rows?: number;
+                /** @description Also a JSON row per request (the /predictions listing); false keeps only the drift columns. */
+                rows?: boolean;
             };
             debug: boolean;
             /** @description Kernel Gateway routes' timeout (null: none, as in Kernel Gateway) */
@@ -2257,6 +2578,87 @@ export interface components {
             alive: boolean;
             log: string;
             started_at: components["schemas"]["Timestamp"];
+        };
+        DriftReport: {
+            endpoint: string;
+            version: string;
+            window: {
+                /** @enum {string} */
+                kind: "requests" | "hours";
+                size: number;
+            };
+            /** @description Rows the reference profile summarises. */
+            n_reference: number;
+            /** @description Logged requests in the window. */
+            n_live: number;
+            min_rows: number;
+            /** @description null, or why no verdict could be given, e.g. "not enough data (n < 100)". */
+            message: string | null;
+            dataset: {
+                /** @description share >= threshold */
+                drift: boolean;
+                /** @description Share of the compared features that drift. */
+                share: number;
+                threshold: number;
+            };
+            features: components["schemas"]["FeatureDrift"][];
+            prediction: components["schemas"]["FeatureDrift"] | null;
+            performance: components["schemas"]["LivePerformance"] | null;
+        };
+        FeatureDrift: {
+            name: string;
+            /** @enum {string} */
+            type: "numeric" | "categorical";
+            /**
+             * @description As Evidently's defaults: ks (numeric) / chi2 (categorical) when the reference has <= 1000 rows, else wasserstein (normed) / jensenshannon. null when not computed.
+             * @enum {string|null}
+             */
+            test: "ks" | "chi2" | "wasserstein" | "jensenshannon" | null;
+            statistic: number | null;
+            /** @description ks and chi2 only: drift when p_value < threshold */
+            p_value: number | null;
+            /** @description p-value threshold (ks, chi2) or distance threshold */
+            threshold: number;
+            drift: boolean;
+            /** @description < 0.1 stable, 0.1-0.25 moderate, > 0.25 major */
+            psi: number | null;
+            /**
+             * @description ok / warning (PSI >= 0.1) / error (drift) / not_enough_data / missing_in_reference
+             * @enum {string}
+             */
+            status: "ok" | "warning" | "error" | "not_enough_data" | "missing_in_reference";
+            reference: components["schemas"]["DriftDistribution"];
+            live: components["schemas"]["DriftDistribution"];
+        };
+        DriftDistribution: {
+            /** @description Numeric features - bin left edges; categorical - category labels. */
+            bins: (string | number)[];
+            share: number[];
+        };
+        LivePerformance: {
+            /** @description Predictions in the window with a label. */
+            labels: number;
+            accuracy: number | null;
+            auc: number | null;
+            calibration: {
+                /** @description The bin's lower edge of predicted probability. */
+                bin: number;
+                predicted: number;
+                observed: number;
+                count: number;
+            }[];
+        };
+        DriftHistory: {
+            endpoint: string;
+            version: string;
+            points: {
+                /** Format: date-time */
+                at: string;
+                feature: string;
+                psi: number | null;
+                statistic: number | null;
+                drift: boolean;
+            }[];
         };
     };
     responses: {
@@ -3315,6 +3717,71 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getScenarioRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The fire's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["FireId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The scenario run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioRunDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    decideScenarioRunApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The fire's id (a positive whole number; anything else is a 400). */
+                id: components["parameters"]["FireId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The scenario run after the decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioRunDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getScenario: {
         parameters: {
             query?: never;
@@ -3497,15 +3964,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The run was recorded and started; poll `GET /runs/{id}`. Its `scenario_id` is the scenario's. */
+            /** @description The run was recorded and started; poll `GET /runs/{id}`. Its `scenario_id` is the scenario's. For a scenario with steps, the scenario run (status pending) that the scheduler carries out; poll `GET /scenarios/fires/{id}`. */
             202: {
                 headers: {
-                    /** @description URL of the new run. */
+                    /** @description URL of the new run (of the scenario run, for a scenario with steps). */
                     Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunWithSteps"];
+                    "application/json": components["schemas"]["RunWithSteps"] | components["schemas"]["ScenarioRunDetail"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4142,6 +4609,74 @@ export interface operations {
                         total: number;
                         items: Record<string, never>[];
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEndpointDrift: {
+        parameters: {
+            query?: {
+                /** @description The endpoint version (default the primary, i.e. the one taking most traffic). */
+                version?: string;
+                /** @description The last N logged requests (`1000`) or the last T hours (`1h`, `24h`); default 1000. */
+                window?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The drift report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEndpointDriftHistory: {
+        parameters: {
+            query?: {
+                /** @description The endpoint version (default the primary). */
+                version?: string;
+                /** @description Only this feature (`prediction` for the prediction); else every feature. */
+                feature?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's name. */
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history points. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftHistory"];
                 };
             };
             400: components["responses"]["BadRequest"];

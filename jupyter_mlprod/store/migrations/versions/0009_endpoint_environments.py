@@ -1,13 +1,13 @@
 """the environment an endpoint version is served from (issue 14: a bundle's own environment)
 
-Revision ID: 0007_endpoint_environments
-Revises: 0006_metrics
+Revision ID: 0009_endpoint_environments
+Revises: 0008_drift
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_endpoint_environments"
-down_revision = "0006_metrics"
+revision = "0009_endpoint_environments"
+down_revision = "0008_drift"
 branch_labels = None
 depends_on = None
 
