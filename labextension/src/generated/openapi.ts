@@ -1465,7 +1465,26 @@ export interface components {
              */
             type: "manual";
         };
-        Trigger: components["schemas"]["CronTrigger"] | components["schemas"]["IntervalTrigger"] | components["schemas"]["FilesTrigger"] | components["schemas"]["SqlTrigger"] | components["schemas"]["RunFinishedTrigger"] | components["schemas"]["ManualTrigger"];
+        /** @description Every `poll` seconds, computes the drift report of an endpoint version over `window`, records it as the version's metrics and judges `checks` on them; fires when a check turns ERROR (a new onset), not again while it stays failing. */
+        DriftTrigger: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "drift";
+            endpoint: string;
+            /** @description Default: the endpoint's primary version. */
+            version?: string | null;
+            /**
+             * @description Last N requests (`1000`) or last T hours (`1h`).
+             * @default 1000
+             */
+            window: string;
+            /** @default 300 */
+            poll: number;
+            checks: components["schemas"]["Check"][];
+        };
+        Trigger: components["schemas"]["CronTrigger"] | components["schemas"]["IntervalTrigger"] | components["schemas"]["FilesTrigger"] | components["schemas"]["SqlTrigger"] | components["schemas"]["RunFinishedTrigger"] | components["schemas"]["ManualTrigger"] | components["schemas"]["DriftTrigger"];
         /**
          * @description When a reporter sends: always, on failure (a failed run or a trigger error), on success, when the outcome differs from the previous one, on a check WARNING or ERROR (warning), or on a check ERROR (check_failed).
          * @default always
