@@ -116,6 +116,7 @@ class Activator:
             built = ensure_environment(manifest["environment"], self.state,
                                        installer=service.config.get("installer", "auto"),
                                        only=service.config.get("environment_only"))
+            _check_serving(built)
             report = dict(report, missing=[], mismatched=[],
                           ok=report["python"]["match"] and report["platform"]["match"],
                           problems=[p for p in report["problems"]
@@ -276,6 +277,16 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _check_serving(built: dict) -> None:
+    """The deployment's endpoints are served from its environment too: one that cannot run our
+    scoring worker refuses the deploy now, naming the library, not at the first request."""
+    try:
+        from ..serving.environments import check_environment, version_environment
+    except ImportError:  # serving is not installed on this node: nothing will be served
+        return
+    check_environment(version_environment(built))
 
 
 def _compact(report: dict) -> dict:

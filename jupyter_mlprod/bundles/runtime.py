@@ -97,11 +97,12 @@ class ActiveRuntime:
                 log.exception("could not start the %s of deployment %s", slot, deployment["id"])
                 self.status[slot] = f"failed: {exc}"
         if self.start_services:
-            self.status["endpoints"] = self._switch_endpoints(tree, deployment["bundle_id"])
+            self.status["endpoints"] = self._switch_endpoints(tree, deployment["bundle_id"],
+                                                              deployment.get("environment"))
         log.info("deployment %s (bundle %s) is live: %s", deployment["id"],
                  deployment["bundle_id"][:12], self.status)
 
-    def _switch_endpoints(self, tree: Path, bundle_id: str) -> str:
+    def _switch_endpoints(self, tree: Path, bundle_id: str, environment: dict | None) -> str:
         """Endpoints live in the NODE's store (their versions and traffic outlast a swap): the
         bundle's scoring notebooks become the endpoints' live version, labelled by bundle id;
         a server started on the node picks the switch up (and rolls back the same way)."""
@@ -112,7 +113,8 @@ class ActiveRuntime:
         if not callable(getattr(endpoints, "deploy_bundle", None)):
             return "unavailable (the endpoint service cannot deploy bundles)"
         try:
-            switched = endpoints.deploy_bundle(tree, bundle_id)
+            # deployed with its own environment: the endpoints are served from it too
+            switched = endpoints.deploy_bundle(tree, bundle_id, environment=environment)
         except Exception as exc:
             log.exception("could not switch the endpoints to bundle %s", bundle_id[:12])
             return f"failed: {exc}"

@@ -20,9 +20,10 @@ SHOWN_FIRES = 10
 
 
 def register(command, sub, common) -> None:
-    scenario = sub.add_parser("scenario", help="scenarios (triggers + what to run + reporters): "
-                              "add, list, show, enable, disable, trigger, remove",
-                              description="Scenarios: triggers + what to run + reporters.",
+    scenario = sub.add_parser("scenario", help="scenarios (triggers + steps + reporters): "
+                              "add, list, show, enable, disable, trigger, remove, runs, run-show",
+                              description="Scenarios: triggers + an ordered list of steps (or "
+                              "what to run) + reporters.",
                               parents=[common])
     actions = scenario.add_subparsers(dest="action", metavar="ACTION",
                                       parser_class=type(scenario))

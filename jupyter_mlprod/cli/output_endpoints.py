@@ -7,7 +7,8 @@ import json
 from .output import fmt_time, one_line
 
 ENDPOINT_HEADERS = ["endpoint", "mode", "traffic", "versions", "keys", "served at", "description"]
-VERSION_HEADERS = ["version", "source", "notebook", "weight", "shadow", "status", "created"]
+VERSION_HEADERS = ["version", "source", "notebook", "weight", "shadow", "status", "created",
+                   "environment"]
 KEY_HEADERS = ["key id", "label", "created", "revoked"]
 SERVER_HEADERS = ["server", "url", "pid", "workers", "endpoints", "started"]
 HISTORY_HEADERS = ["#", "traffic", "reason", "at", ""]
@@ -35,7 +36,9 @@ def version_rows(versions: list[dict]) -> list[list[str]]:
              v["notebook"], f"{v['weight']:g}%" if v["weight"] else "",
              "yes" if v["shadow"] else "", v["status"] + (f": {one_line(v['error'], 60)}"
                                                           if v["error"] else ""),
-             fmt_time(v["created_at"])] for v in versions]
+             fmt_time(v["created_at"]),
+             f"bundle {v['environment']['digest']}" if v.get("environment") else "node"]
+            for v in versions]
 
 
 def key_rows(keys: list[dict]) -> list[list[str]]:

@@ -112,8 +112,7 @@ class Loader:
                 workdir = Path(row["workdir"]) if row["workdir"] else self.root
                 log.info("setting up %s %s from %s", endpoint["name"], row["version"],
                          spec.notebook)
-                base = LoadedVersion(endpoint["name"], row["version"], spec, workdir, options,
-                                     self.deadline).load()
+                base = self._version(endpoint["name"], row, spec, workdir, options).load()
                 self._setups[base_key] = base
             version = base.rebind(options)
         except MlprodError as exc:
@@ -122,6 +121,15 @@ class Loader:
         self._bound[bound_key] = version
         self._status(endpoint, row["version"], "ready", None)
         return version
+
+    def _version(self, name: str, row: dict, spec: ScoringSpec, workdir: Path,
+                 options: dict) -> LoadedVersion:
+        if not row.get("environment"):
+            return LoadedVersion(name, row["version"], spec, workdir, options, self.deadline)
+        from .environments import EnvVersion  # a bundle deployed with its own environment
+
+        return EnvVersion(name, row["version"], spec, workdir, options, self.deadline,
+                          environment=row["environment"], cwd=str(self.root))
 
     def _status(self, endpoint: dict, version: str, status: str, error: str | None) -> None:
         if self.metrics is not None:
@@ -258,6 +266,9 @@ def _serve(config, state, loader, repo, sock, metrics_dir, on_ready, heartbeat=N
     loader.metrics = metrics
     if metrics_dir:  # a (re)started worker may be behind the store: catch up before listening
         _apply(state, _changes(loader, state, config), loader)
+        for runtime in state.endpoints.values():  # versions served from a bundle's environment
+            for version in runtime.versions.values():
+                getattr(version, "start_here", _nothing)()
     from ..monitoring.prediction_columns import ColumnLog
     from ..store.drift import DriftRepository
 
@@ -295,6 +306,10 @@ def _serve(config, state, loader, repo, sock, metrics_dir, on_ready, heartbeat=N
         if metrics_dir is None:
             _deregister(repo, config.server_id)
     return 0
+
+
+def _nothing() -> None:
+    pass
 
 
 def _changes(loader: Loader, state: ServingState, config: ServerConfig) -> dict:

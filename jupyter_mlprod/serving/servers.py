@@ -99,11 +99,16 @@ class ServersMixin:
                                       after={"description": description, "options": options}))
 
     def deploy_bundle(self, bundle_dir: str | Path, bundle_id: str | None = None, *,
-                      endpoints: dict[str, str] | None = None) -> list[dict]:
+                      endpoints: dict[str, str] | None = None,
+                      environment: dict | None = None) -> list[dict]:
         """Serve a bundle's scoring notebooks: each notebook with an `mlprod-score` cell (or the
         `endpoints` mapping name -> notebook) gets a version labelled by the bundle id (its
         first 12 characters for a content hash), taking all traffic (servers warm it before
-        switching; `rollback` undoes it). Returns the endpoints switched ([] if none)."""
+        switching; `rollback` undoes it). `environment` (the deployment's, when it was deployed
+        with its own: {"venv", "kernel"}) makes the versions' cells run with that environment's
+        Python (Kernel Gateway notebooks excepted: they run in the server's). Returns the
+        endpoints switched ([] if none)."""
+        from .environments import version_environment
         folder = Path(bundle_dir).expanduser().resolve()
         if not folder.is_dir():
             raise InvalidInput(f"bundle folder {folder} does not exist", field="bundle_dir")
@@ -112,17 +117,19 @@ class ServersMixin:
         results = []
         for name, rel in sorted(mapping.items()):
             spec = read_scoring_notebook(folder / rel, rel)
+            served_from = version_environment(environment) if spec.mode == "mlprod" else None
             if self.repo.get_endpoint(name) is None:
                 self._create_on_the_way(name, f"served from bundle {bundle_id}", None)
             row = self._endpoint(name)
             existing = [v for v in self.repo.list_versions(row["id"])
                         if v["bundle_id"] == bundle_id and v["digest"] == spec.digest
-                        and v["workdir"] == str(folder)]
+                        and v["workdir"] == str(folder)
+                        and (v.get("environment") or None) == served_from]
             if existing:
                 self.promote(name, existing[-1]["version"])
             else:
                 self.add_version(name, bundle_dir=folder, bundle_id=bundle_id, notebook=rel,
-                                 activate=True)
+                                 activate=True, environment=served_from)
             results.append(self.get(name))
         return results
 

@@ -18,6 +18,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..notebooks.steps import relative_notebook_path
 from ..store.endpoints import EndpointRepository
 from .config import check_name, check_version, merge_options, name_from_notebook
+from .environments import environment_audit, environment_view
 from .keys import new_key
 from .notebook_cells import MISSING, ScoringSpec, read_scoring_notebook
 from .schema import record_schema
@@ -90,12 +91,14 @@ class EndpointService(ServersMixin):
     @audited("endpoint.version", "endpoint")
     def add_version(self, name: str, *, notebook: str | None = None,
                     bundle_dir: str | Path | None = None, bundle_id: str | None = None,
-                    version: str | None = None, activate: bool | None = None) -> dict:
+                    version: str | None = None, activate: bool | None = None,
+                    environment: dict | None = None) -> dict:
         """A version from the working notebook (`notebook`, project-relative) or from a bundle
         folder (`bundle_dir`, with `notebook` relative to it; default: the notebook of the
         endpoint's latest version). Its cells are snapshotted: editing the notebook later does
         not change it. `activate` (default: only when the endpoint has no traffic yet) moves
-        all traffic to it; servers warm it first."""
+        all traffic to it; servers warm it first. `environment` (a bundle folder's only: see
+        deploy_bundle) makes servers run its cells with that environment's Python."""
         row = self._endpoint(name)
         versions = self.repo.list_versions(row["id"])
         if bundle_dir is not None:
@@ -113,6 +116,9 @@ class EndpointService(ServersMixin):
                 raise InvalidInput("give a notebook or a bundle folder", field="notebook")
             rel, spec = self._spec_from_working(notebook)
             source, workdir, bundle_id = "notebook", None, None
+            if environment is not None:
+                raise InvalidInput("only a bundle's version can run in the bundle's environment",
+                                   field="environment")
         taken = {v["version"] for v in versions}
         label = check_version(version) if version else (
             _bundle_label(bundle_id, taken) if bundle_id else _next_label(taken))
@@ -123,11 +129,13 @@ class EndpointService(ServersMixin):
         self.project.drift.make_reference(name, label, base / rel, base)
         self.repo.add_version(row["id"], {
             "version": label, "source": source, "notebook": rel, "bundle_id": bundle_id,
-            "workdir": workdir, "digest": spec.digest, "spec": spec.to_dict()}, self.clock.now(),
+            "workdir": workdir, "digest": spec.digest, "spec": spec.to_dict(),
+            "environment": environment}, self.clock.now(),
             audit=self.audit_trail.event("endpoint.version", "endpoint", name,
                                          bundle_id=bundle_id,
                                          after={"version": label, "source": source,
-                                                "notebook": rel, "digest": spec.digest}))
+                                                "notebook": rel, "digest": spec.digest,
+                                                **environment_audit(environment)}))
         if activate or (activate is None and not row["traffic"]):
             self.set_traffic(name, {label: 100}, reason=f"activate {label}")
         return next(v for v in self.get(name)["versions"] if v["version"] == label)
@@ -253,13 +261,22 @@ class EndpointService(ServersMixin):
         from .deadline import Deadline
         from .engine import LoadedVersion
 
-        label, spec, workdir, opts = self._spec_of(target, version, options)
+        label, spec, workdir, opts, environment = self._spec_of(target, version, options)
         endpoint = target if not target.endswith(".ipynb") else name_from_notebook(target)
-        key = (endpoint, label, spec.digest, str(workdir), repr(sorted(opts.items())))
+        key = (endpoint, label, spec.digest, str(workdir), repr(sorted(opts.items())),
+               repr(environment))
         with self._lock:
             loaded = self._loaded.get(key)
             if loaded is None:
-                loaded = LoadedVersion(endpoint, label, spec, workdir, opts, Deadline()).load()
+                if environment:  # a bundle's version served from its own environment
+                    from .environments import EnvVersion
+
+                    loaded = EnvVersion(endpoint, label, spec, workdir, opts, Deadline(),
+                                        environment=environment,
+                                        cwd=str(self.settings.root)).load()
+                else:
+                    loaded = LoadedVersion(endpoint, label, spec, workdir, opts,
+                                           Deadline()).load()
                 self._loaded[key] = loaded
                 while len(self._loaded) > 8:
                     self._loaded.popitem(last=False)
@@ -269,7 +286,7 @@ class EndpointService(ServersMixin):
     def _spec_of(self, target: str, version: str | None, options: dict | None = None):
         if isinstance(target, str) and target.endswith(".ipynb"):
             rel, spec = self._spec_from_working(target)
-            return "working", spec, self.settings.root, merge_options(None, options)
+            return "working", spec, self.settings.root, merge_options(None, options), None
         row = self._endpoint(target)
         label = version or primary_version(row["traffic"])
         if label is None:
@@ -280,7 +297,7 @@ class EndpointService(ServersMixin):
             raise NotFound(f"endpoint {target!r} has no version {label!r}", field="version")
         workdir = Path(found["workdir"]) if found["workdir"] else self.settings.root
         return label, ScoringSpec.from_dict(found["spec"]), workdir, \
-            merge_options(row["options"], options)
+            merge_options(row["options"], options), found.get("environment")
 
     # -- helpers --------------------------------------------------------------------------
     def _endpoint(self, name: str) -> dict:
@@ -314,7 +331,8 @@ class EndpointService(ServersMixin):
                     "error": v["error"], "checked_at": isoformat(v["checked_at"]),
                     "weight": weights.get(v["version"], 0),
                     "shadow": (traffic or {}).get("shadow") == v["version"],
-                    "live": v["version"] in live_versions(traffic)}
+                    "live": v["version"] in live_versions(traffic),
+                    "environment": environment_view(v.get("environment"))}
             versions.append(view)
             if v["version"] == primary_version(traffic):
                 primary = spec

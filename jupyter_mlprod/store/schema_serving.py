@@ -37,6 +37,9 @@ endpoint_versions = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, default="new"),  # new | ready | failed
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+    # a bundle deployed with its own environment: {"digest", "venv", "python"}; None = the
+    # serving process's own Python
+    sa.Column("environment", sa.JSON, nullable=True),
     sa.UniqueConstraint("endpoint_id", "version", name="uq_mlprod_endpoint_versions_version"),
 )
 

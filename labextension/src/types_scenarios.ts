@@ -10,7 +10,8 @@ export type TriggerType =
   | 'files'
   | 'sql'
   | 'run_finished'
-  | 'manual';
+  | 'manual'
+  | 'drift';
 
 /** One trigger as written by a client (only the keys of its type are sent). */
 export interface ITrigger {
@@ -26,6 +27,10 @@ export interface ITrigger {
   query?: string;
   scenario?: string;
   on?: 'success' | 'failure' | 'any';
+  endpoint?: string;
+  version?: string | null;
+  window?: string;
+  checks?: unknown[];
 }
 
 export type ReportWhen =

@@ -55,8 +55,10 @@ def design(tmp_path, opened):
 
 
 class NodeProcess:
-    def __init__(self, root: Path, token: str, store_url: str | None, env: dict | None):
+    def __init__(self, root: Path, token: str, store_url: str | None, env: dict | None,
+                 args: list[str] | None = None):
         self.root, self.token, self.store_url, self.extra_env = root, token, store_url, env or {}
+        self.args = args or []
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
@@ -67,6 +69,7 @@ class NodeProcess:
                "--ready-file", str(ready), "--sync-interval", "0.5"]
         if self.store_url:
             cmd += ["--store-url", self.store_url]
+        cmd += self.args
         full_env = dict(os.environ, PYTHONPATH=str(REPO), MLPROD_NODE_TOKEN=self.token,
                         **self.extra_env, **(env or {}))
         self.log = open(self.root.parent / f"{self.root.name}.log", "ab")
@@ -108,10 +111,10 @@ def start_node(tmp_path):
     nodes: list[NodeProcess] = []
 
     def start(name: str = "prod", *, root: Path | None = None, store_url: str | None = None,
-              env: dict | None = None) -> NodeProcess:
+              env: dict | None = None, args: list[str] | None = None) -> NodeProcess:
         folder = root or tmp_path / name
         folder.mkdir(parents=True, exist_ok=True)
-        node = NodeProcess(folder, secrets.token_urlsafe(24), store_url, env)
+        node = NodeProcess(folder, secrets.token_urlsafe(24), store_url, env, args)
         nodes.append(node)
         return node.start()
 

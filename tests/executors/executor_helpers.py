@@ -51,3 +51,11 @@ def live_kernels(project=None) -> list[psutil.Process]:
 
 # A first cell that records the kernel's pid, so a test can check that the kernel is gone.
 RECORD_PID = "import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))"
+
+
+def idle_pids():
+    """The pids of the idle kernels of this process's (a Dask worker's) kernel pool."""
+    from jupyter_mlprod.pipelines.executors.kernel_pool import worker_pool
+
+    pool = worker_pool()
+    return pool.idle_pids() if pool is not None else None

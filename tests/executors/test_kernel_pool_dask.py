@@ -6,20 +6,15 @@ import json
 
 import pytest
 
-from executor_helpers import process_alive, wait_for
+# idle_pids runs on the worker: it lives in an importable module (this file is imported by
+# path under --import-mode=importlib, so a worker could not import a function of it)
+from executor_helpers import idle_pids, process_alive, wait_for
 
 distributed = pytest.importorskip("distributed")
 
 PROBE = ("import os, json\n"
          "json.dump({'pid': os.getpid(), 'parent': os.getppid(),\n"
          "           'marker': os.environ.get('MLPROD_STEP_RUN')}, open('probe.json', 'w'))")
-
-
-def _idle_pids():
-    from jupyter_mlprod.pipelines.executors.kernel_pool import worker_pool
-
-    pool = worker_pool()
-    return pool.idle_pids() if pool is not None else None
 
 
 def test_a_dask_worker_hands_its_step_a_pre_started_kernel(tmp_path, make_step, open_project):
@@ -35,7 +30,7 @@ def test_a_dask_worker_hands_its_step_a_pre_started_kernel(tmp_path, make_step, 
         worker_pid = client.run(lambda: __import__("os").getpid())[worker]
 
         def idle() -> list:
-            return client.run(_idle_pids)[worker] or []
+            return client.run(idle_pids)[worker] or []
 
         assert wait_for(lambda: len(idle()) == 1, 30), "the worker's pool did not fill"
         [waiting] = idle()

@@ -43,8 +43,10 @@ def _required_fields(method: str, route: str) -> dict:
                "object": {}}
     out = {}
     for field in schema.get("required", []):
-        kind = resolve(schema.get("properties", {}).get(field, {})).get("type", "string")
-        out[field] = samples.get(kind[0] if isinstance(kind, list) else kind, "prod")
+        prop = resolve(schema.get("properties", {}).get(field, {}))
+        kind = prop.get("type", "string")
+        out[field] = prop["enum"][0] if prop.get("enum") else samples.get(
+            kind[0] if isinstance(kind, list) else kind, "prod")
     return out
 
 

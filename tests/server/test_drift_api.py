@@ -50,3 +50,18 @@ async def test_drift_report_history_and_bad_input(api):
     assert unknown.status == 404
     version = await api.get("/endpoints/{name}/drift", name="echo", params={"version": "v9"})
     assert version.status == 404 and version.body["error"]["field"] == "version"
+
+
+async def test_a_drift_trigger_is_saved_over_rest_and_refused_naming_its_field(api):
+    trigger = {"type": "drift", "endpoint": "echo", "window": "300", "poll": 60,
+               "checks": [{"metric": "drift:x:psi", "warn_above": 0.1, "max": 0.25}]}
+    spec = {"name": "retrain-on-drift", "triggers": [trigger],
+            "steps": [{"kind": "notify", "message": "drift on {scenario}"}]}
+    saved = await api.post("/scenarios", json_body=spec)
+    assert saved.status == 201, saved.body
+    assert saved.body["triggers"][0]["type"] == "drift"
+    assert saved.body["triggers"][0]["checks"][0]["metric"] == "drift:x:psi"
+    no_checks = dict(spec, name="no-checks", triggers=[dict(trigger, checks=[])])
+    refused = await api.post("/scenarios", json_body=no_checks)
+    assert refused.status == 400 and refused.body["error"]["field"] == "triggers[0].checks", \
+        refused.body

@@ -74,7 +74,21 @@ def _feedback(url: str, pid: str, label: int) -> None:
     assert status == 200, body
 
 
-def _record_drift(root: Path) -> None:
+def _wait_for_report(lab, ready) -> None:
+    """The serving log writes in the background, up to a second behind the answers: wait until
+    the drift report shows what was sent."""
+    deadline = time.monotonic() + 30
+    while True:
+        code, report = lab.api("GET", "endpoints/loans/drift?window=1000")
+        if code == 200 and ready(report):
+            return
+        assert time.monotonic() < deadline, (code, report)
+        time.sleep(0.2)
+
+
+def _record_drift(root: Path, lab, logged: int) -> None:
+    """Record a drift evaluation once the log holds `logged` rows."""
+    _wait_for_report(lab, lambda r: r["n_live"] >= logged)
     done = subprocess.run([sys.executable, "-m", "jupyter_mlprod.cli", "drift", "loans",
                            "--record"], cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -119,9 +133,10 @@ def test_monitoring_flags_the_shifted_feature(page, lab):
                                                     "channel": "partner"}
         labelled.append((_score(predict, shifted), int(row["approved"])))
         if FEW + i + 1 in (120, FEW + SHIFTED):  # 120: past min_rows (100)
-            _record_drift(lab.root)
+            _record_drift(lab.root, lab, FEW + i + 1)
     for pid, label in labelled:
         _feedback(feedback, pid, label)
+    _wait_for_report(lab, lambda r: (r.get("performance") or {}).get("labels") == SHIFTED)
 
     page.click('[data-testid="mlprod-drift-refresh"]')
     expect(message).to_have_count(0, timeout=30_000)

@@ -104,7 +104,7 @@ class ApproveKind(StepKind):
 
 class DeployKind(StepKind):
     name = "deploy"
-    fields = ("target", "strict")
+    fields = ("target", "strict", "env")
 
     def normalize(self, raw, field, ctx, problems):
         target = normalize_target(raw.get("target"), f"{field}.target", ctx, problems,
@@ -112,10 +112,14 @@ class DeployKind(StepKind):
         strict = raw.get("strict", False)
         if not isinstance(strict, bool):
             problems.error(f"{field}.strict", "strict must be true or false")
+        env = raw.get("env", "compare")
+        if env not in ("compare", "recreate"):
+            problems.error(f"{field}.env", f"env must be compare or recreate, not {env!r}")
         if not ctx.has_bundle_step:
             problems.error(f"{field}.kind", "a deploy step needs a bundle step before it",
                            code="no_bundle")
-        return {"target": target, "strict": strict is True}
+        return {"target": target, "strict": strict is True,
+                "env": env if env in ("compare", "recreate") else "compare"}
 
     def advance(self, run, step, values):
         bundle_id = latest(run, "bundle_id")
@@ -132,7 +136,7 @@ class DeployKind(StepKind):
             done = history["active"]   # already what the target runs: nothing to deploy
         if done is None:
             result = run.project.bundles.deploy(
-                bundle_id, target, strict=step["strict"],
+                bundle_id, target, strict=step["strict"], env=step.get("env", "compare"),
                 message=f"{run.fire['scenario_name']}: {key}", actor=run.actor)
             done = result["deployment"]
         return Outcome("succeeded", {"deployment_id": done.get("id"), "target": step["target"]})

@@ -41,7 +41,7 @@ export function newStep(kind: StepKind): IScenarioStep {
     case 'approve':
       return { kind, approvers: [], timeout: 86400 };
     case 'deploy':
-      return { kind, target: { folder: '' }, strict: false };
+      return { kind, target: { folder: '' }, strict: false, env: 'compare' };
     case 'endpoint':
       return { kind, endpoint: '', mode: 'canary', weight: 10, promote_after: { requests: 100, max_errors: 0 } };
     default:
@@ -93,6 +93,12 @@ export function stepKindFields(c: IStepFieldsContext): JSX.Element | null {
             strict (refuse a node whose environment differs)
           </label>
           <FieldListErrors errors={errors} prefix={f('strict')} />
+          <label className="jp-mlprod-check">
+            <input type="checkbox" checked={step.env === 'recreate'} data-testid={tid('env')}
+              onChange={e => set({ env: e.target.checked ? 'recreate' : 'compare' })} />
+            own environment (the target builds the bundle&apos;s lock)
+          </label>
+          <FieldListErrors errors={errors} prefix={f('env')} />
         </>
       );
     }

@@ -7,7 +7,7 @@ import {
   IValidationError,
   TriggerType
 } from '../types_scenarios';
-import { Choice, Field, TextInput } from './fields';
+import { Choice, Field, JsonInput, TextInput } from './fields';
 
 const TYPES: [TriggerType, string][] = [
   ['cron', 'Cron (time of day)'],
@@ -15,7 +15,8 @@ const TYPES: [TriggerType, string][] = [
   ['files', 'Files change'],
   ['sql', 'SQL result changes'],
   ['run_finished', 'Another scenario finishes'],
-  ['manual', 'Manual only']
+  ['manual', 'Manual only'],
+  ['drift', 'Endpoint drift checks fail']
 ];
 
 /** A fresh trigger of a type, with example values (the server checks them). */
@@ -31,6 +32,11 @@ export function newTrigger(type: TriggerType): ITrigger {
       return { type, url_env: '', query: '' };
     case 'run_finished':
       return { type, scenario: '', on: 'success' };
+    case 'drift':
+      return {
+        type, endpoint: '', window: '1000', poll: 300,
+        checks: [{ metric: 'drift:dataset:drift', max: 0 }]
+      };
     default:
       return { type };
   }
@@ -164,6 +170,23 @@ export function TriggerEditor(props: ITriggerEditorProps): JSX.Element {
               testid={tid('on')}
               onChange={on => set({ on })}
             />
+          </Field>
+        </>
+      )}
+      {t.type === 'drift' && (
+        <>
+          <Field label="endpoint" field={f('endpoint')} errors={errors} half>
+            <TextInput value={t.endpoint} testid={tid('endpoint')}
+              onChange={endpoint => set({ endpoint })} />
+          </Field>
+          <Field label="window" field={f('window')} errors={errors} half>
+            <TextInput value={t.window} testid={tid('window')}
+              placeholder="1000 (requests) or 1h" onChange={window => set({ window })} />
+          </Field>
+          <Field label="checks (JSON list)" field={f('checks')} errors={errors}>
+            <JsonInput<unknown[]> value={t.checks ?? []} testid={tid('checks')}
+              example={'write a JSON list, e.g. [{"metric": "drift:income:psi", "max": 0.25}]'}
+              onChange={checks => set({ checks })} />
           </Field>
         </>
       )}

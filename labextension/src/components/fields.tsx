@@ -122,11 +122,13 @@ export function NumberInput(props: {
 }
 
 /** A JSON object typed as text: sent once it parses; until then, says what to fix. */
-export function JsonInput(props: {
+export function JsonInput<T = { [key: string]: unknown }>(props: {
   value: unknown;
-  onChange: (v: { [key: string]: unknown }) => void;
+  onChange: (v: T) => void;
   testid: string;
   placeholder?: string;
+  /** What to write, shown while the text is not JSON. */
+  example?: string;
 }): JSX.Element {
   const [text, setText] = React.useState(() => JSON.stringify(props.value ?? {}));
   const [problem, setProblem] = React.useState<string | null>(null);
@@ -140,7 +142,7 @@ export function JsonInput(props: {
             setProblem(null);
             props.onChange(parsed);
           } catch {
-            setProblem('write a JSON object, e.g. {"n_rows": 1000}');
+            setProblem(props.example ?? 'write a JSON object, e.g. {"n_rows": 1000}');
           }
         }} />
       {problem && (

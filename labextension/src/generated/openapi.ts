@@ -1465,7 +1465,26 @@ export interface components {
              */
             type: "manual";
         };
-        Trigger: components["schemas"]["CronTrigger"] | components["schemas"]["IntervalTrigger"] | components["schemas"]["FilesTrigger"] | components["schemas"]["SqlTrigger"] | components["schemas"]["RunFinishedTrigger"] | components["schemas"]["ManualTrigger"];
+        /** @description Every `poll` seconds, computes the drift report of an endpoint version over `window`, records it as the version's metrics and judges `checks` on them; fires when a check turns ERROR (a new onset), not again while it stays failing. */
+        DriftTrigger: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "drift";
+            endpoint: string;
+            /** @description Default: the endpoint's primary version. */
+            version?: string | null;
+            /**
+             * @description Last N requests (`1000`) or last T hours (`1h`).
+             * @default 1000
+             */
+            window: string;
+            /** @default 300 */
+            poll: number;
+            checks: components["schemas"]["Check"][];
+        };
+        Trigger: components["schemas"]["CronTrigger"] | components["schemas"]["IntervalTrigger"] | components["schemas"]["FilesTrigger"] | components["schemas"]["SqlTrigger"] | components["schemas"]["RunFinishedTrigger"] | components["schemas"]["ManualTrigger"] | components["schemas"]["DriftTrigger"];
         /**
          * @description When a reporter sends: always, on failure (a failed run or a trigger error), on success, when the outcome differs from the previous one, on a check WARNING or ERROR (warning), or on a check ERROR (check_failed).
          * @default always
@@ -1670,6 +1689,12 @@ export interface components {
             target: components["schemas"]["DeployTarget"];
             /** @default false */
             strict: boolean;
+            /**
+             * @description recreate: the target builds the bundle's own environment from its lock (as `mlprod deploy --env recreate`).
+             * @default compare
+             * @enum {string}
+             */
+            env: "compare" | "recreate";
         };
         /** @description Put this scenario run's bundle on an endpoint as a canary (`weight` % of the traffic) or a shadow, then promote it after `promote_after.requests` requests with at most `max_errors` errors (from the endpoint's live stats), else roll back. */
         EndpointScenarioStep: {
@@ -2466,6 +2491,11 @@ export interface components {
             weight: number;
             shadow: boolean;
             live: boolean;
+            /** @description the bundle environment the version's cells run in (deploy --env recreate); null: the serving process's own Python */
+            environment?: null | {
+                digest: string;
+                python: string;
+            };
         };
         Endpoint: {
             name: string;
