@@ -139,10 +139,11 @@ def test_two_scheduler_processes_with_real_runs_start_one_run_per_due_time(
 
 
 def assert_no_overlap(listed: list[dict]) -> None:
-    """No two runs of the project were running at the same time."""
-    spans = sorted((r["started_at"], r["finished_at"], r["id"]) for r in listed
-                   if r["started_at"] and r["finished_at"])
-    assert len(spans) == len([r for r in listed if r["started_at"]]), listed
+    """No two runs of the project were running at the same time. A run still going (the
+    interval trigger keeps firing) counts as running until the end of time: it must be the
+    last one."""
+    spans = sorted((r["started_at"], r["finished_at"] or "9999", r["id"]) for r in listed
+                   if r["started_at"])
     for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
         assert end <= begin, f"runs {first} and {second} ran at the same time: {spans}"
 
