@@ -324,24 +324,31 @@ class QuickReadyClient(AsyncKernelClient):
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout or START_TIMEOUT)
         wait = 0.05
+        asked: set[str] = set()   # an answer to any of our requests will do
         while time.monotonic() < deadline:
-            msg_id = self.kernel_info()
-            while time.monotonic() < deadline:  # the shell reply
+            asked.add(self.kernel_info())
+            # The shell reply, asking again after a second as jupyter_client does: a request
+            # can be lost while the kernel's sockets come up, and waiting on it alone would
+            # hang until the deadline.
+            until = min(deadline, time.monotonic() + 1.0)
+            replied = False
+            while not replied and time.monotonic() < until:
                 if self.parent is not None and not await self.parent.is_alive():
                     raise RuntimeError("the kernel died before replying to kernel_info")
                 try:
                     reply = await self.get_shell_msg(timeout=0.25)
                 except Empty:
                     continue
-                if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                    break
+                replied = reply.get("parent_header", {}).get("msg_id") in asked
+            if not replied:
+                continue
             until = time.monotonic() + wait
             while (left := until - time.monotonic()) > 0:
                 try:
                     msg = await self.iopub_channel.get_msg(timeout=left)
                 except Empty:
                     break
-                if (msg.get("parent_header", {}).get("msg_id") == msg_id
+                if (msg.get("parent_header", {}).get("msg_id") in asked
                         and msg.get("msg_type") == "status"
                         and msg.get("content", {}).get("execution_state") == "idle"):
                     return
