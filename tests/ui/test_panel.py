@@ -194,9 +194,15 @@ def test_tag_and_untag_from_file_browser(extra_notebook, page, lab):
     page.click(".jp-Dialog-button.jp-mod-accept")
     dialog.wait_for(state="detached")
 
-    status, body = lab.api("GET", "notebooks/step?path=extra.ipynb")
-    assert status == 200
-    assert body["step"]["name"] == "extra"
+    # the dialog closes at once and the panel saves in the background
+    deadline = time.monotonic() + 30
+    while True:
+        status, body = lab.api("GET", "notebooks/step?path=extra.ipynb")
+        assert status == 200
+        if body["step"] is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert body["step"]["name"] == "extra", body
     assert body["step"]["retries"] == 2
     assert body["step"]["outputs"] == ["data/extra.csv"]
 
