@@ -41,17 +41,26 @@ export function Deployments(props: { bundles: IBundleSummary[]; selected: string
   const newest = props.bundles[0]?.id ?? '';
   React.useEffect(() => setBundle(''), [newest]);
 
+  // Only the newest request may set the table: two deploys in a row start two loads, and the
+  // first one's answer (its bundle still active) can arrive last.
+  const latestLoad = React.useRef(0);
   const loadHistory = React.useCallback(async () => {
+    const mine = ++latestLoad.current;
     if (!target) {
       setHistory(null);
       return;
     }
     try {
-      setHistory(await bundleApi.deployments(target));
-      setError(null);
+      const loaded = await bundleApi.deployments(target);
+      if (mine === latestLoad.current) {
+        setHistory(loaded);
+        setError(null);
+      }
     } catch (err) {
-      setHistory(null);
-      setError(errorMessage(err));
+      if (mine === latestLoad.current) {
+        setHistory(null);
+        setError(errorMessage(err));
+      }
     }
   }, [target]);
   React.useEffect(() => {
