@@ -39,6 +39,7 @@ START_TIMEOUT = 60.0   # seconds a kernel may take to answer its first kernel_in
 # costs about half a CPU second, which would slow the steps of a burst that the pool can
 # still serve. An empty pool refills at once.
 REFILL_PAUSE = 0.3
+MAX_RETRIES = 3   # failed pre-starts in a row before the pool waits for the next take
 
 
 def preload_code(modules) -> str:
@@ -66,6 +67,7 @@ class KernelPool:
         self.cwd = cwd or os.getcwd()
         self._idle: dict[str, list[_Kernel]] = defaultdict(list)
         self._starting: dict[str, int] = defaultdict(int)
+        self._failures: dict[str, int] = defaultdict(int)   # pre-starts failed in a row
         self._handed: dict[int, _Kernel] = {}      # pid -> kernel a step is using
         self._launched: set = set()                # kernels starting (not ready yet)
         self._refills: dict = {}                   # kernel name -> pending refill (TimerHandle)
@@ -227,11 +229,16 @@ class KernelPool:
         with self._cond:
             self._launched.discard(kernel)
             self._starting[name] -= 1
-            if kernel is not None and kernel.ready and not self._closed:
+            ready = kernel is not None and kernel.ready
+            if ready and not self._closed:
                 self._idle[name].append(kernel)
             elif kernel is not None:
                 self._drop(kernel)
+            self._failures[name] = 0 if ready else self._failures[name] + 1
+            retry = not ready and not self._closed and self._failures[name] <= MAX_RETRIES
             self._cond.notify_all()
+        if retry:  # a start that failed (a slow machine) is tried again, a few times, later
+            asyncio.get_running_loop().call_later(self._failures[name], self.warm, name)
 
     def _drop(self, kernel: _Kernel) -> None:
         if kernel.client is not None:
