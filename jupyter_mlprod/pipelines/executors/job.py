@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...lifetime import child_dies_with_us
 from .base import StepJob, StepResult
-from .kernel_pool import QuickReadyClient, handed_kernel_manager
+from .kernel_handover import QuickReadyClient, handed_kernel_manager
 from .step_errors import first_source_line, where, with_install_hint
 
 _POLL = 0.2
@@ -34,7 +34,7 @@ def execute_step(job: StepJob) -> StepResult:
     # connects to it (see kernel_pool.py); otherwise the step starts its own.
     km = (handed_kernel_manager(job.kernel) if job.kernel else
           AsyncKernelManager(kernel_name=job.kernel_name, **transport_options()))
-    km.client_factory = QuickReadyClient  # skips nbclient's 0.2 s IOPub drain (kernel_pool.py)
+    km.client_factory = QuickReadyClient  # skips nbclient's 0.2 s IOPub drain (kernel_handover.py)
     stop_reason: list[str] = []
     done = threading.Event()
     cell_count = [None]
